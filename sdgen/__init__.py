@@ -1,0 +1,38 @@
+"""sdgen: system-design study notes written by an LLM in a persona's voice, validated before saving.
+
+    >>> import sdgen
+    >>> result = sdgen.generate(["Rate Limiter"], persona="obsidian", provider="openai")
+"""
+
+from ._version import __version__
+from .api import generate, validate_note
+from .batch import RunResult, TopicOutcome
+from .compose import Prompt, compose
+from .config import Settings, load_settings
+from .errors import SdgenError
+from .index import Topic, read_index
+from .personas import Persona, list_personas, load_persona
+from .providers.base import Completion, Provider, ProviderSettings
+from .validate import Report
+
+__all__ = [
+    "Completion",
+    "Persona",
+    "Prompt",
+    "Provider",
+    "ProviderSettings",
+    "Report",
+    "RunResult",
+    "SdgenError",
+    "Settings",
+    "Topic",
+    "TopicOutcome",
+    "__version__",
+    "compose",
+    "generate",
+    "list_personas",
+    "load_persona",
+    "load_settings",
+    "read_index",
+    "validate_note",
+]

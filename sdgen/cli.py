@@ -1,0 +1,192 @@
+"""The command line: parse arguments, call the library, turn errors into a line and an exit code.
+
+Exit codes: 0 success; 1 a topic failed or a note is invalid; 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._version import __version__
+from .api import generate, validate_note
+from .batch import TopicOutcome
+from .compose import compose
+from .config import load_settings
+from .errors import SdgenError, TopicIndexError
+from .index import Topic, read_index, topics_from_args
+from .personas import list_personas, load_persona
+from .providers import provider_names
+
+log = logging.getLogger("sdgen")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sdgen", description="System-design study notes from an LLM, validated per persona."
+    )
+    parser.add_argument("--version", action="version", version=f"sdgen {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs and tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write one note per topic")
+    gen.add_argument("topics", nargs="*", metavar="TOPIC", help="topics (or use --index)")
+    gen.add_argument("--index", type=Path, help="topic index: .txt, .yaml or Markdown outline")
+    gen.add_argument("--persona", help="persona name (default: obsidian)")
+    gen.add_argument("--question", help="a specific question, for personas that take one")
+    gen.add_argument("--provider", help=f"one of: {', '.join(provider_names())}")
+    gen.add_argument("--model", help="model name")
+    gen.add_argument("--base-url", help="API base URL (OpenAI-compatible servers, proxies)")
+    gen.add_argument("--out", type=Path, help="output folder (default: output)")
+    gen.add_argument("--attempts", type=int, help="answers per topic, repairs included (default 2)")
+    gen.add_argument("--retries", type=int, help="calls per request on 429/5xx/timeouts (default 5)")
+    gen.add_argument("--temperature", type=float)
+    gen.add_argument("--max-tokens", type=int)
+    gen.add_argument("--timeout", type=float, help="seconds per call")
+    gen.add_argument("--concurrency", type=int, help="topics in flight at once (default 4)")
+    gen.add_argument("--no-stream", dest="stream", action="store_const", const=False,
+                     help="ask for whole answers instead of streams")
+    gen.add_argument("--personas-dir", type=Path, action="append", help="extra persona folder")
+    gen.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+
+    personas = sub.add_parser("personas", help="list personas, or show one's composed prompt")
+    personas.add_argument("--personas-dir", type=Path, action="append")
+    psub = personas.add_subparsers(dest="personas_command")
+    show = psub.add_parser("show", help="print a persona's composed system prompt")
+    show.add_argument("name")
+    show.add_argument("--topic", default="Design a URL shortener")
+    show.add_argument("--question")
+    show.add_argument("--repairs", action="store_true", help="list the seed's mojibake repairs")
+    show.add_argument("--personas-dir", type=Path, action="append")
+
+    val = sub.add_parser("validate", help="check a note against its persona's schema")
+    val.add_argument("file", type=Path)
+    val.add_argument("--persona", help="persona (default: from the note's front matter)")
+    val.add_argument("--json", action="store_true", help="print the report as JSON")
+    val.add_argument("--personas-dir", type=Path, action="append")
+
+    sub.add_parser("providers", help="list the registered providers")
+    return parser
+
+
+def _topics(args: argparse.Namespace) -> list[Topic]:
+    if args.index and args.topics:
+        raise TopicIndexError("give topics as arguments or --index FILE, not both")
+    if args.index:
+        topics = read_index(args.index)
+        if args.question:
+            topics = [Topic(t.title, t.category, t.question or args.question, t.context)
+                      for t in topics]
+        return topics
+    if not args.topics:
+        raise TopicIndexError("no topics: give them as arguments or with --index FILE")
+    return topics_from_args(args.topics, args.question)
+
+
+def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    cli_values: dict[str, Any] = {
+        key: getattr(args, key)
+        for key in ("provider", "model", "base_url", "persona", "out", "attempts", "retries",
+                    "temperature", "max_tokens", "timeout", "concurrency", "stream",
+                    "personas_dir")
+    }
+    settings, sources = load_settings(cli_values)
+    log.debug("settings: %s", {k: f"{getattr(settings, k)!r} ({v})" for k, v in sources.items()})
+    topics = _topics(args)
+
+    def report(outcome: TopicOutcome) -> None:
+        if args.quiet and outcome.status == "written":
+            return
+        mark = {"written": "ok", "invalid": "INVALID", "failed": "FAILED"}[outcome.status]
+        where = f" -> {outcome.path}" if outcome.path else ""
+        why = f": {outcome.reason}" if outcome.reason else ""
+        print(f"{mark:8} {outcome.topic.title}{where}{why}", file=err)
+
+    result = generate(topics, settings=settings, on_outcome=report)
+    if result.stopped:
+        print(f"sdgen: stopped early: {result.stopped}", file=err)
+    if not args.quiet:
+        tokens_in = sum(o.input_tokens for o in result.outcomes)
+        tokens_out = sum(o.output_tokens for o in result.outcomes)
+        print(
+            f"{result.count('written')} written, {result.count('invalid')} invalid "
+            f"(drafts kept apart), {result.count('failed')} failed; "
+            f"{tokens_in} input / {tokens_out} output tokens"
+            + (f"; index: {result.index_path}" if result.index_path else ""),
+            file=err,
+        )
+    if result.stopped and "rejected" in result.stopped:
+        return 2
+    return 0 if result.ok else 1
+
+
+def _cmd_personas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    roots = args.personas_dir or []
+    if args.personas_command != "show":
+        for name in list_personas(roots):
+            persona = load_persona(name, roots)
+            print(f"{name:12} {persona.spec.description}", file=out)
+        return 0
+    persona = load_persona(args.name, roots)
+    if args.repairs:
+        if not persona.repairs:
+            print(f"{persona.name}: the seed needed no choice between candidates", file=out)
+        for repair in persona.repairs:
+            print(repair.describe(), file=out)
+        return 0
+    prompt = compose(persona, Topic(args.topic, question=args.question))
+    print(prompt.system, end="", file=out)
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    report = validate_note(args.file, args.persona, args.personas_dir or [])
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2), file=out)
+    else:
+        for section in report.sections:
+            state = "ok" if not section.problems else "FAIL"
+            if not section.found and not section.required:
+                state = "absent (optional)"
+            print(f"{state:8} {section.title}", file=out)
+            for problem in section.problems:
+                print(f"         - {problem}", file=out)
+        for problem in report.problems:
+            print(f"FAIL     {problem}", file=out)
+        print(f"{args.file}: {'valid' if report.valid else 'INVALID'} ({report.persona})", file=out)
+    return 0 if report.valid else 1
+
+
+def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
+        err: TextIO | None = None) -> int:
+    """Run the CLI and return the exit code; never exits by itself."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse prints its own usage line
+        return int(exc.code or 0) if isinstance(exc.code, int) else 2
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=err)
+    if not args.verbose:
+        for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "anthropic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    commands = {"generate": _cmd_generate, "personas": _cmd_personas, "validate": _cmd_validate}
+    try:
+        if args.command == "providers":
+            print("\n".join(provider_names()), file=out)
+            return 0
+        return commands[args.command](args, out, err)
+    except SdgenError as exc:
+        log.debug("error detail", exc_info=True)
+        print(f"sdgen: error: {exc}", file=err)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("sdgen: interrupted", file=err)
+        return 130

@@ -1,0 +1,156 @@
+"""Compose the messages sent to the model from a persona and a topic.
+
+Templates render in Jinja2's sandbox with strict undefined variables. Topic and question text
+only ever enter as values (never as template source), so ``{{ 7*7 }}`` in a topic reaches the
+model as those characters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import PersonaError
+from .index import Topic
+from .personas import Persona
+from .schema import REQUIREMENT_TEXT, SectionSpec
+
+__all__ = ["Message", "Prompt", "compose", "compose_followup", "render_template"]
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The messages for one call, and a hash that changes when anything in them changes."""
+
+    persona: str
+    topic: Topic
+    messages: tuple[Message, ...]
+    max_tokens: int | None = None
+    prompt_hash: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.prompt_hash:
+            payload = json.dumps([[m.role, m.content] for m in self.messages], ensure_ascii=False)
+            digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+            object.__setattr__(self, "prompt_hash", digest)
+
+    @property
+    def system(self) -> str:
+        return "\n\n".join(m.content for m in self.messages if m.role == "system")
+
+    @property
+    def chat(self) -> tuple[Message, ...]:
+        """Every message but the system ones (Anthropic takes the system prompt apart)."""
+        return tuple(m for m in self.messages if m.role != "system")
+
+
+def _environment(persona: Persona) -> SandboxedEnvironment:
+    loader = jinja2.FileSystemLoader([str(p) for p in persona.template_dirs()])
+    env = SandboxedEnvironment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["requirement_text"] = REQUIREMENT_TEXT
+    return env
+
+
+def render_template(persona: Persona, name: str, **values: object) -> str:
+    """Render one of the persona's templates; a template error names the file."""
+    env = _environment(persona)
+    try:
+        template = env.get_template(name)
+        return template.render(persona=persona.spec, **values).strip() + "\n"
+    except jinja2.TemplateNotFound as exc:
+        raise PersonaError(f"{persona.folder}: template {exc.name!r} not found") from exc
+    except jinja2.TemplateSyntaxError as exc:
+        where = exc.filename or name
+        raise PersonaError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from exc
+    except jinja2.UndefinedError as exc:
+        raise PersonaError(f"{persona.folder / name}: template error: {exc.message}") from exc
+
+
+def seed_for(persona: Persona, topic: Topic) -> str:
+    """The repaired seed with its placeholders filled (plain replacement, not templating)."""
+    question = topic.question or persona.spec.default_question.replace("{topic}", topic.title)
+    values = {"topic": topic.title, "question": question}
+    text = persona.seed_text
+    for placeholder, kind in persona.spec.placeholders.items():
+        text = text.replace(placeholder, values[kind])
+    return text
+
+
+def seed_section_finder(seed: str, persona: Persona) -> Callable[[str], str]:
+    """A template helper: the `##` part of the seed whose heading contains a phrase."""
+    parts = re.split(r"(?m)^(?=## )", seed)
+
+    def seed_section(phrase: str) -> str:
+        for part in parts:
+            heading = part.split("\n", 1)[0]
+            if part.startswith("## ") and phrase.casefold() in heading.casefold():
+                return part.split("\n", 1)[1].strip() if "\n" in part else ""
+        raise PersonaError(f"{persona.folder}: the seed has no '## ' section matching {phrase!r}")
+
+    return seed_section
+
+
+def section_lines(sections: tuple[SectionSpec, ...], numbered: bool) -> list[str]:
+    """The headings as the contract asks for them, numbered when the persona numbers them."""
+    return [
+        f"{i}. {s.heading}" if numbered else s.heading for i, s in enumerate(sections, start=1)
+    ]
+
+
+def compose(persona: Persona, topic: Topic) -> Prompt:
+    """The system and user messages for one topic."""
+    spec = persona.spec
+    seed = seed_for(persona, topic)
+    values = {
+        "topic": topic.title,
+        "question": topic.question or "",
+        "context": topic.context or "",
+        "category": topic.category or "",
+        "seed": seed,
+        "seed_section": seed_section_finder(seed, persona),
+        "sections": spec.sections,
+        "headings": section_lines(spec.sections, spec.numbered),
+    }
+    system = render_template(persona, "system.md.j2", **values)
+    user = render_template(persona, "user.md.j2", **values)
+    return Prompt(
+        persona=spec.name,
+        topic=topic,
+        messages=(Message("system", system), Message("user", user)),
+        max_tokens=spec.max_tokens,
+    )
+
+
+def compose_followup(persona: Persona, prompt: Prompt, answer: str, template: str,
+                     **values: object) -> Prompt:
+    """Continue a conversation: the model's answer, then a follow-up rendered from a template."""
+    spec = persona.spec
+    text = render_template(
+        persona, template, topic=prompt.topic.title, sections=spec.sections,
+        headings=section_lines(spec.sections, spec.numbered), **values,
+    )
+    messages = (*prompt.messages, Message("assistant", answer), Message("user", text))
+    return Prompt(persona=prompt.persona, topic=prompt.topic, messages=messages,
+                  max_tokens=prompt.max_tokens)

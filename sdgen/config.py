@@ -1,0 +1,91 @@
+"""Settings, from one visible precedence: command line > SDGEN_* environment > sdgen.toml > defaults."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+__all__ = ["CONFIG_FILE", "ENV_PREFIX", "Settings", "load_settings"]
+
+CONFIG_FILE = "sdgen.toml"
+ENV_PREFIX = "SDGEN_"
+
+
+class Settings(BaseModel):
+    """Every default a run uses; each field can come from any of the four sources."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provider: str = "openai"
+    model: str | None = None
+    base_url: str | None = None
+    persona: str = "obsidian"
+    out: Path = Path("output")
+    attempts: int = Field(default=2, ge=1, le=10)  # answers per topic: the first plus repairs
+    retries: int = Field(default=5, ge=1, le=20)  # calls per request under the retry policy
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int = Field(default=16000, ge=256)
+    timeout: float = Field(default=600.0, gt=0)
+    concurrency: int = Field(default=4, ge=1, le=256)
+    stream: bool = True
+    personas_dir: list[Path] = []
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is None or raw == "":
+            continue
+        values[name] = raw.split(os.pathsep) if name == "personas_dir" else raw
+    return values
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc}") from exc
+    data = data.get("sdgen", data) if isinstance(data.get("sdgen"), dict) else data
+    for key in data:
+        if key not in Settings.model_fields:
+            raise ConfigError(f"{path}: unknown key {key!r}")
+    return data
+
+
+def load_settings(
+    cli: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> tuple[Settings, dict[str, str]]:
+    """The settings and, per key, where its value came from."""
+    config_path = (cwd or Path.cwd()) / CONFIG_FILE
+    layers = [
+        ("sdgen.toml", _from_file(config_path)),
+        ("environment", _from_env(os.environ if env is None else env)),
+        ("command line", {k: v for k, v in (cli or {}).items() if v is not None}),
+    ]
+    merged: dict[str, Any] = {}
+    sources = dict.fromkeys(Settings.model_fields, "default")
+    for source, values in layers:
+        merged.update(values)
+        sources.update(dict.fromkeys(values, source))
+    try:
+        return Settings.model_validate(merged), sources
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        origin = sources.get(key, "settings")
+        where = {"environment": ENV_PREFIX + key.upper(), "sdgen.toml": str(config_path)}.get(
+            origin, f"--{key.replace('_', '-')}"
+        )
+        raise ConfigError(f"{where}: invalid {key}: {first['msg']}") from exc

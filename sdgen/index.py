@@ -1,0 +1,162 @@
+"""Topic input: arguments, or an index file as plain text, YAML, or a Markdown outline."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import emoji
+import yaml
+from markdown_it import MarkdownIt
+
+from .errors import TopicIndexError
+from .repair import repair_mojibake
+
+__all__ = ["MAX_TOPIC_LENGTH", "Topic", "parse_index", "read_index", "topics_from_args"]
+
+MAX_TOPIC_LENGTH = 300
+# `##` sections of a Markdown outline that teach how to read the guide rather than name topics.
+_READING_GUIDE = re.compile(r"\b(how to read|start here|reading guide)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One note to write: its title, the category it is filed under, and optional extras."""
+
+    title: str
+    category: str | None = None
+    question: str | None = None
+    context: str | None = None
+
+
+def clean_name(text: str) -> str:
+    """A heading or list item as a plain name: no emphasis, emoji, links or stray spaces."""
+    text = emoji.replace_emoji(text, replace="")
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](url) -> text
+    text = re.sub(r"[*_`~]+", "", text)
+    text = text.replace("\ufe0f", "").replace("\u200d", "")
+    return re.sub(r"\s+", " ", text).strip(" :-–—")
+
+
+def _check(title: str, where: str) -> str:
+    title = title.strip()
+    if not title:
+        raise TopicIndexError(f"{where}: empty topic")
+    if len(title) > MAX_TOPIC_LENGTH:
+        raise TopicIndexError(
+            f"{where}: topic is {len(title)} characters long (at most {MAX_TOPIC_LENGTH})"
+        )
+    if not any(c.isalnum() for c in title):
+        raise TopicIndexError(f"{where}: {title!r} is not a topic (no letters or digits)")
+    if any(ord(c) < 32 for c in title):
+        raise TopicIndexError(f"{where}: topic contains control characters")
+    return title
+
+
+def topics_from_args(titles: list[str], question: str | None = None) -> list[Topic]:
+    return [Topic(_check(t, f"topic {i}"), question=question) for i, t in enumerate(titles, 1)]
+
+
+def _parse_text(text: str, name: str) -> list[Topic]:
+    topics = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            topics.append(Topic(_check(line, f"{name}:{number}")))
+    return topics
+
+
+def _yaml_topic(item: Any, category: str | None, where: str) -> Topic:
+    if isinstance(item, str | int | float):
+        return Topic(_check(str(item), where), category)
+    if isinstance(item, dict):
+        unknown = set(item) - {"topic", "title", "question", "context"}
+        if unknown:
+            raise TopicIndexError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+        title = item.get("topic") or item.get("title")
+        if not isinstance(title, str):
+            raise TopicIndexError(f"{where}: a topic entry needs 'topic: <name>'")
+        question, context = item.get("question"), item.get("context")
+        return Topic(_check(title, where), category,
+                     str(question).strip() if question else None,
+                     str(context).strip() if context else None)
+    raise TopicIndexError(f"{where}: {item!r} is not a topic")
+
+
+def _parse_yaml(text: str, name: str) -> list[Topic]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise TopicIndexError(f"{where}: YAML syntax error: {problem}") from exc
+    if data is None:
+        return []
+    if isinstance(data, list):
+        return [_yaml_topic(item, None, f"{name}: item {i}") for i, item in enumerate(data, 1)]
+    if not isinstance(data, dict):
+        raise TopicIndexError(f"{name}: expected categories mapping to lists of topics")
+    topics = []
+    for category, items in data.items():
+        if not isinstance(items, list):
+            raise TopicIndexError(f"{name}: category {category!r} must hold a list of topics")
+        label = clean_name(str(category)) or None
+        for i, item in enumerate(items, 1):
+            topics.append(_yaml_topic(item, label, f"{name}: {category} item {i}"))
+    return topics
+
+
+def _parse_outline(text: str, name: str) -> list[Topic]:
+    """`##` headings are categories, `###` headings topics; the reading guide is skipped."""
+    text = repair_mojibake(text).text
+    tokens = MarkdownIt("commonmark").parse(text)
+    topics: list[Topic] = []
+    category: str | None = None
+    skipping = False
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        title = clean_name(tokens[i + 1].content)
+        line = (token.map[0] + 1) if token.map else 0
+        if token.tag == "h2":
+            skipping = bool(_READING_GUIDE.search(title))
+            category = title or None
+        elif token.tag == "h3" and not skipping:
+            topics.append(Topic(_check(title, f"{name}:{line}"), category))
+    return topics
+
+
+def parse_index(text: str, name: str, kind: str | None = None) -> list[Topic]:
+    """Parse index text; kind is 'text', 'yaml' or 'markdown' (guessed from the name if None)."""
+    if kind is None:
+        suffix = Path(name).suffix.lower()
+        kind = {".yaml": "yaml", ".yml": "yaml", ".md": "markdown", ".markdown": "markdown"}.get(
+            suffix, "text"
+        )
+        if suffix not in {".txt", ".text"} and re.search(r"^#{2,3} \S", text, re.MULTILINE):
+            kind = "markdown"
+    parser = {"text": _parse_text, "yaml": _parse_yaml, "markdown": _parse_outline}[kind]
+    topics = parser(text, name)
+    if not topics:
+        raise TopicIndexError(f"{name}: no topics in the index")
+    return topics
+
+
+def read_index(path: Path) -> list[Topic]:
+    """Read and parse an index file; every failure is one TopicIndexError line."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError as exc:
+        raise TopicIndexError(f"{path}: is a directory, not an index file") from exc
+    except FileNotFoundError as exc:
+        raise TopicIndexError(f"{path}: no such index file") from exc
+    except OSError as exc:
+        raise TopicIndexError(f"{path}: cannot read index: {exc.strerror}") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TopicIndexError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    return parse_index(text, str(path))

@@ -1,0 +1,202 @@
+"""Parse a note (or a raw model answer) into front matter and a tree of headed sections.
+
+Every section keeps its exact line span, so a later splice changes only the lines it means to.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import emoji
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+__all__ = [
+    "Document",
+    "Fence",
+    "Heading",
+    "extract_answer",
+    "normalize_title",
+    "parse_document",
+    "split_front_matter",
+]
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
+_OPEN_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)[ \t]*$")
+_ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+\S")
+_WRAPPER_INFO = {"", "markdown", "md", "gfm", "mdx"}
+_SIGN_OFF = re.compile(
+    r"^\s*(?:\*\*)?(?:let me know|i hope|hope this|would you like|feel free|if you(?:'d| would) like"
+    r"|happy to|want me to|shall i|do you want)\b",
+    re.IGNORECASE,
+)
+_NUMBERING = re.compile(
+    r"^(?:(?:section|part|step|phase|chapter)\s*)?[(\[]?(?:\d+(?:\.\d+)*|[ivx]+)[)\].:]?"
+    r"(?:\s*[-–—:.)]\s*|\s+)",
+    re.IGNORECASE,
+)
+
+
+@cache
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark").enable("table").enable("strikethrough")
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str, str]:
+    """Return (front matter, its source block, the rest); bad YAML counts as no front matter."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, "", text
+    try:
+        data = yaml.safe_load(match.group(1) or "") or {}
+    except yaml.YAMLError:
+        return {}, "", text
+    if not isinstance(data, dict):
+        return {}, "", text
+    return data, match.group(0), text[match.end():]
+
+
+def _unwrap_fence(lines: list[str]) -> list[str]:
+    """Take the document out of a ```markdown fence that wraps the whole answer."""
+    for start, line in enumerate(lines):
+        if _ATX.match(line):
+            return lines  # a heading before any fence: the answer is not wrapped
+        match = _OPEN_FENCE.match(line)
+        if not match:
+            continue
+        marker, info = match.group(1), match.group(2).lower()
+        if info not in _WRAPPER_INFO:
+            return lines
+        closing = re.compile(rf"^ {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
+        ends = [i for i in range(start + 1, len(lines)) if closing.match(lines[i])]
+        # The wrapper closes at its last closing line; inner fences of the same length pair up
+        # before it. An answer cut off before its closing line is unwrapped to the end.
+        end = ends[-1] if ends else len(lines)
+        inner = lines[start + 1:end]
+        if any(_ATX.match(x) for x in inner) and not any(_ATX.match(x) for x in lines[end + 1:]):
+            return inner
+        return lines
+    return lines
+
+
+def _strip_preamble(lines: list[str]) -> list[str]:
+    """Drop a short conversational lead-in ("Sure! Here is ...") before the first heading."""
+    in_fence = False
+    for i, line in enumerate(lines):
+        if _OPEN_FENCE.match(line):
+            in_fence = not in_fence
+        if in_fence:
+            return lines
+        if _ATX.match(line):
+            lead = " ".join(lines[:i])
+            if i and len(lead.split()) <= 80 and "|" not in lead:
+                return lines[i:]
+            return lines
+    return lines
+
+
+def _strip_sign_off(lines: list[str]) -> list[str]:
+    """Drop closing chatter ("Let me know if ...") after the last block of the document."""
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    para_start = end
+    while para_start and lines[para_start - 1].strip():
+        para_start -= 1
+    if end and _SIGN_OFF.match(lines[para_start]) and not _ATX.match(lines[para_start]):
+        end = para_start
+        while end and (not lines[end - 1].strip() or re.fullmatch(r"\s*([-*_])\1{2,}\s*",
+                                                                   lines[end - 1])):
+            end -= 1
+    return lines[:end]
+
+
+def extract_answer(text: str) -> str:
+    """The Markdown document inside a model's answer: no preamble, wrapper fence or sign-off."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    lines = _strip_preamble(_unwrap_fence(text.split("\n")))
+    lines = _strip_sign_off(lines)
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+def normalize_title(text: str) -> str:
+    """A heading reduced to its words: no emoji, numbering, emphasis, punctuation or case."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]", r"\1", text)
+    text = emoji.replace_emoji(text, replace=" ")
+    text = "".join(" " if unicodedata.category(c) in {"So", "Sk", "Cf", "Co"} else c for c in text)
+    text = re.sub(r"[*_`~]+", " ", text).strip()
+    text = _NUMBERING.sub("", text, count=1).strip()
+    text = text.casefold().replace("&", " and ")
+    text = re.sub(r"[^\w()]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    line: int  # 0-based line of the heading in the body
+    end_line: int  # first line after the heading
+
+
+@dataclass(frozen=True)
+class Fence:
+    info: str
+    content: str
+    line: int
+    closed: bool
+
+
+@dataclass
+class Document:
+    """A parsed note body (front matter apart) with headings, fences and block tokens."""
+
+    front_matter: dict[str, Any]
+    front_matter_text: str
+    body: str
+    lines: list[str]
+    tokens: list[Token]
+    headings: list[Heading] = field(default_factory=list)
+    fences: list[Fence] = field(default_factory=list)
+
+    def text_between(self, start: int, end: int) -> str:
+        return "\n".join(self.lines[start:end])
+
+    def tokens_between(self, start: int, end: int) -> list[Token]:
+        return [t for t in self.tokens if t.map and start <= t.map[0] < end]
+
+
+def _fence_closed(lines: list[str], token: Token) -> bool:
+    assert token.map is not None
+    last = token.map[1] - 1
+    if last <= token.map[0] or last >= len(lines):
+        return False
+    marker = token.markup
+    closing = lines[last].strip()
+    return closing.startswith(marker[0] * len(marker)) and set(closing) == {marker[0]}
+
+
+def parse_document(text: str, *, raw_answer: bool = False) -> Document:
+    """Parse a note; with raw_answer, first take the document out of a model's answer."""
+    front_matter, fm_text, body = split_front_matter(
+        text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    )
+    if raw_answer:
+        body = extract_answer(body)
+    tokens = _parser().parse(body)
+    lines = body.split("\n")
+    doc = Document(front_matter, fm_text, body, lines, tokens)
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.map:
+            inline = tokens[i + 1].content if i + 1 < len(tokens) else ""
+            doc.headings.append(Heading(int(token.tag[1]), inline, token.map[0], token.map[1]))
+        elif token.type == "fence" and token.map:
+            info = token.info.strip().split(maxsplit=1)[0].lower() if token.info.strip() else ""
+            doc.fences.append(Fence(info, token.content, token.map[0], _fence_closed(lines, token)))
+    return doc

@@ -1,0 +1,47 @@
+"""Providers register by name in the entry-point group ``sdgen.providers``.
+
+The built-in ones register the same way a third-party plug-in does (see pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from importlib.metadata import EntryPoint, entry_points
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import UnknownProviderError
+from .base import Completion, Provider, ProviderSettings, Usage
+
+__all__ = ["Completion", "Provider", "ProviderSettings", "Usage", "create_provider",
+           "provider_names"]
+
+GROUP = "sdgen.providers"
+_registry: Mapping[str, EntryPoint] | None = None
+
+
+def _entry_points() -> Mapping[str, EntryPoint]:
+    # Loaded once: scanning installed distributions costs tens of milliseconds.
+    global _registry
+    if _registry is None:
+        _registry = MappingProxyType({ep.name: ep for ep in entry_points(group=GROUP)})
+    return _registry
+
+
+def provider_names() -> list[str]:
+    return sorted(_entry_points())
+
+
+def create_provider(settings: ProviderSettings) -> Provider:
+    """Instantiate the provider named in the settings."""
+    registry = _entry_points()
+    if settings.provider not in registry:
+        close = difflib.get_close_matches(settings.provider, list(registry), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UnknownProviderError(
+            f"unknown provider {settings.provider!r}{hint} (known: {', '.join(sorted(registry))})"
+        )
+    factory: Any = registry[settings.provider].load()
+    provider: Provider = factory(settings)
+    return provider

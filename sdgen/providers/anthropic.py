@@ -1,0 +1,100 @@
+"""Anthropic's Messages API, streamed by default."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+import anthropic
+
+from ..compose import Prompt
+from ..errors import MissingKeyError
+from .base import (
+    Completion,
+    EmptyAnswerError,
+    IncompleteAnswerError,
+    ProviderSettings,
+    Usage,
+    call_with_retries,
+)
+
+__all__ = ["AnthropicProvider"]
+
+# Anthropic's stop reasons, in the names sdgen uses for every provider.
+_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
+           "refusal": "refusal", "tool_use": "stop", "pause_turn": "length"}
+
+
+class AnthropicProvider:
+    name: ClassVar[str] = "anthropic"
+    default_model: ClassVar[str] = "claude-sonnet-4-5"
+    key_env: ClassVar[str] = "ANTHROPIC_API_KEY"
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.settings = settings
+        self.model = settings.model or self.default_model
+        key = settings.api_key or os.environ.get(self.key_env)
+        if not key:
+            raise MissingKeyError(
+                f"no Anthropic API key: set {self.key_env} (see .env.example)", provider=self.name
+            )
+        self._key = key
+        self.client = anthropic.AsyncAnthropic(
+            api_key=key, base_url=settings.base_url, timeout=settings.timeout, max_retries=0
+        )
+
+    def _params(self, prompt: Prompt) -> dict[str, Any]:
+        max_tokens = self.settings.max_tokens
+        if prompt.max_tokens:
+            max_tokens = min(max_tokens, prompt.max_tokens)
+        params: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": max_tokens,
+            "messages": [{"role": m.role, "content": m.content} for m in prompt.chat],
+        }
+        if prompt.system:
+            params["system"] = prompt.system
+        if self.settings.temperature is not None:
+            params["temperature"] = self.settings.temperature
+        return params
+
+    async def _streamed(self, params: dict[str, Any]) -> Completion:
+        stream = await self.client.messages.create(**params, stream=True)
+        parts: list[str] = []
+        stop: str | None = None
+        input_tokens = output_tokens = 0
+        finished = False
+        async for event in stream:
+            if event.type == "message_start":
+                input_tokens = event.message.usage.input_tokens or 0
+            elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+                parts.append(event.delta.text)
+            elif event.type == "message_delta":
+                stop = event.delta.stop_reason or stop
+                output_tokens = event.usage.output_tokens or output_tokens
+            elif event.type == "message_stop":
+                finished = True
+        if not finished:
+            raise IncompleteAnswerError("the stream ended before message_stop")
+        return self._completion("".join(parts), stop, Usage(input_tokens, output_tokens))
+
+    async def _whole(self, params: dict[str, Any]) -> Completion:
+        message = await self.client.messages.create(**params)
+        text = "".join(b.text for b in message.content if b.type == "text")
+        usage = Usage(message.usage.input_tokens or 0, message.usage.output_tokens or 0)
+        return self._completion(text, message.stop_reason, usage)
+
+    def _completion(self, text: str, stop: str | None, usage: Usage) -> Completion:
+        finish = _FINISH.get(stop or "end_turn", stop or "stop")
+        if not text.strip() and finish == "stop":
+            raise EmptyAnswerError("the provider returned an empty answer")
+        return Completion(text=text, finish_reason=finish, usage=usage, provider=self.name,
+                          model=self.model)
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        params = self._params(prompt)
+        call = self._streamed if self.settings.stream else self._whole
+        return await call_with_retries(lambda: call(params), self.settings, self._key)
+
+    async def aclose(self) -> None:
+        await self.client.close()

@@ -1,0 +1,188 @@
+"""The provider protocol, the Completion every provider returns, and the shared retry policy."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import ClassVar, Protocol, TypeVar, runtime_checkable
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from ..compose import Prompt
+from ..errors import AuthenticationError, ProviderCallError, ProviderError
+
+__all__ = [
+    "Completion",
+    "IncompleteAnswerError",
+    "Provider",
+    "ProviderSettings",
+    "Usage",
+    "call_with_retries",
+    "redact",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """What a provider needs to make calls; the key is never printed."""
+
+    provider: str
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    temperature: float | None = None
+    max_tokens: int = 16000
+    timeout: float = 600.0
+    attempts: int = 5  # calls per request, first one included
+    max_wait: float = 60.0  # the longest pause between attempts, Retry-After included
+    stream: bool = True
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One answer from a provider, whatever the provider."""
+
+    text: str
+    finish_reason: str  # "stop", "length", "content_filter", "refusal", ...
+    usage: Usage
+    provider: str
+    model: str
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason in {"length", "max_tokens"}
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """What sdgen needs from an LLM provider: one async call and a way to close."""
+
+    name: ClassVar[str]
+    model: str
+
+    async def complete(self, prompt: Prompt) -> Completion: ...
+
+    async def aclose(self) -> None: ...
+
+
+class IncompleteAnswerError(Exception):
+    """The stream ended before the provider said it was finished (worth another try)."""
+
+
+class EmptyAnswerError(Exception):
+    """The provider answered with no text (worth another try)."""
+
+
+_KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_*-]{6,}|[A-Za-z0-9_-]*key[-_][A-Za-z0-9_*-]{8,})", re.I)
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Remove API keys (given ones, and anything shaped like one) from a message."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return _KEYLIKE.sub("[redacted]", text)
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return float(ms) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """429, 408, 5xx (529 overloaded too), timeouts, dropped connections and cut streams."""
+    if isinstance(exc, IncompleteAnswerError | EmptyAnswerError):
+        return True
+    status = _status(exc)
+    if status is not None:
+        return status in {408, 409, 429} or status >= 500
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    connection = {"APIConnectionError", "APITimeoutError", "TransportError", "TimeoutException"}
+    return bool(names & connection)
+
+
+def _wait(settings: ProviderSettings) -> Callable[[RetryCallState], float]:
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        told = _retry_after(exc) if exc else None
+        if told is not None:
+            return min(told, settings.max_wait)
+        # Exponential backoff with full jitter, from 1 s, capped.
+        import random
+
+        return random.uniform(0, min(settings.max_wait, 2.0 ** (state.attempt_number - 1)))
+
+    return wait
+
+
+def describe_failure(exc: BaseException, provider: str, secret: str | None) -> ProviderError:
+    """Turn an SDK exception into one clear sdgen error line."""
+    status = _status(exc)
+    body = getattr(exc, "body", None)
+    detail = ""
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict):
+            detail = str(error.get("message", ""))
+    detail = redact(detail or str(exc).splitlines()[0] if str(exc) else type(exc).__name__, secret)
+    if status in {401, 403}:
+        return AuthenticationError(
+            f"{provider}: the API key was rejected (HTTP {status}): {detail}", provider=provider
+        )
+    if status is not None:
+        return ProviderCallError(f"{provider}: HTTP {status}: {detail}", provider=provider)
+    return ProviderCallError(f"{provider}: {detail}", provider=provider)
+
+
+async def call_with_retries(
+    call: Callable[[], Awaitable[T]], settings: ProviderSettings, secret: str | None
+) -> T:
+    """Run one provider call under the retry policy; failures become ProviderErrors."""
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(max(1, settings.attempts)),
+        wait=_wait(settings),
+        retry=retry_if_exception(is_retryable),
+        reraise=True,
+    )
+    try:
+        async for attempt in retrying:
+            with attempt:
+                return await call()
+    except ProviderError:
+        raise
+    except Exception as exc:
+        raise describe_failure(exc, settings.provider, secret) from exc
+    raise AssertionError("unreachable")  # pragma: no cover

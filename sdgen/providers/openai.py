@@ -1,0 +1,141 @@
+"""OpenAI Chat Completions, and any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+import openai
+
+from ..compose import Prompt
+from ..errors import ConfigError, MissingKeyError
+from .base import (
+    Completion,
+    EmptyAnswerError,
+    IncompleteAnswerError,
+    ProviderSettings,
+    Usage,
+    call_with_retries,
+)
+
+__all__ = ["OpenAICompatibleProvider", "OpenAIProvider"]
+
+
+class OpenAIProvider:
+    """OpenAI's Chat Completions API, streamed by default."""
+
+    name: ClassVar[str] = "openai"
+    default_model: ClassVar[str] = "gpt-4o-mini"
+    key_env: ClassVar[str] = "OPENAI_API_KEY"
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.settings = settings
+        self.model = settings.model or self.default_model
+        self._key = self._api_key(settings)
+        # The SDK's own retries are off: sdgen's policy (tenacity) decides, once, for all providers.
+        self.client = openai.AsyncOpenAI(
+            api_key=self._key, base_url=self._base_url(settings), timeout=settings.timeout,
+            max_retries=0,
+        )
+
+    def _api_key(self, settings: ProviderSettings) -> str:
+        key = settings.api_key or os.environ.get(self.key_env)
+        if not key:
+            raise MissingKeyError(
+                f"no OpenAI API key: set {self.key_env} (see .env.example), or use "
+                "--provider openai-compatible --base-url URL for a local server",
+                provider=self.name,
+            )
+        return key
+
+    def _base_url(self, settings: ProviderSettings) -> str | None:
+        return settings.base_url  # None: the SDK reads OPENAI_BASE_URL itself
+
+    def _token_limit(self) -> dict[str, Any]:
+        return {"max_completion_tokens": self.settings.max_tokens}
+
+    def _params(self, prompt: Prompt) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in prompt.messages],
+            **self._token_limit(),
+        }
+        if prompt.max_tokens:
+            params.update({k: min(v, prompt.max_tokens) for k, v in self._token_limit().items()})
+        if self.settings.temperature is not None:
+            params["temperature"] = self.settings.temperature
+        return params
+
+    async def _streamed(self, params: dict[str, Any]) -> Completion:
+        stream = await self.client.chat.completions.create(
+            **params, stream=True, stream_options={"include_usage": True}
+        )
+        parts: list[str] = []
+        finish: str | None = None
+        usage = Usage()
+        async for chunk in stream:
+            for choice in chunk.choices[:1]:
+                if choice.delta and choice.delta.content:
+                    parts.append(choice.delta.content)
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+            if chunk.usage:
+                usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+        if finish is None:
+            raise IncompleteAnswerError("the stream ended before the answer was finished")
+        return self._completion("".join(parts), finish, usage)
+
+    async def _whole(self, params: dict[str, Any]) -> Completion:
+        response = await self.client.chat.completions.create(**params)
+        if not response.choices:
+            raise EmptyAnswerError("the response had no choices")
+        choice = response.choices[0]
+        usage = Usage()
+        if response.usage:
+            usage = Usage(response.usage.prompt_tokens or 0, response.usage.completion_tokens or 0)
+        text = choice.message.content or ""
+        refusal = getattr(choice.message, "refusal", None)
+        finish = "refusal" if refusal and not text else (choice.finish_reason or "stop")
+        return self._completion(text, finish, usage)
+
+    def _completion(self, text: str, finish: str, usage: Usage) -> Completion:
+        if not text.strip() and finish == "stop":
+            raise EmptyAnswerError("the provider returned an empty answer")
+        return Completion(text=text, finish_reason=finish, usage=usage, provider=self.name,
+                          model=self.model)
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        params = self._params(prompt)
+        call = self._streamed if self.settings.stream else self._whole
+        return await call_with_retries(lambda: call(params), self.settings, self._key)
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
+class OpenAICompatibleProvider(OpenAIProvider):
+    """Any server that speaks the Chat Completions protocol at a base URL; the key is optional."""
+
+    name: ClassVar[str] = "openai-compatible"
+    key_env: ClassVar[str] = "SDGEN_API_KEY"
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        if not settings.model:
+            raise ConfigError("openai-compatible needs a model name: --model NAME (or SDGEN_MODEL)")
+        super().__init__(settings)
+
+    def _api_key(self, settings: ProviderSettings) -> str:
+        # Local servers take any key; the SDK insists on one.
+        return settings.api_key or os.environ.get(self.key_env) or "not-needed"
+
+    def _base_url(self, settings: ProviderSettings) -> str | None:
+        url = settings.base_url or os.environ.get("OPENAI_BASE_URL")
+        if not url:
+            raise ConfigError(
+                "openai-compatible needs the server's URL: --base-url "
+                "(e.g. http://localhost:11434/v1 for Ollama) or SDGEN_BASE_URL"
+            )
+        return url
+
+    def _token_limit(self) -> dict[str, Any]:
+        return {"max_tokens": self.settings.max_tokens}

@@ -1,0 +1,68 @@
+"""Pydantic models for a persona's spec: its seed, placeholders and section schema."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Requirement = Literal["mermaid", "ascii_diagram", "diagram", "table", "code", "callout", "bullets"]
+Placeholder = Literal["topic", "question"]
+
+REQUIREMENT_TEXT: dict[str, str] = {
+    "mermaid": "a fenced ```mermaid diagram",
+    "ascii_diagram": "an ASCII/box-drawing diagram in a fenced code block",
+    "diagram": "a diagram (a ```mermaid block or an ASCII diagram in a fenced block)",
+    "table": "a Markdown table",
+    "code": "a fenced code block with a language tag",
+    "callout": "an Obsidian callout (> [!note], > [!tip], > [!warning] ...)",
+    "bullets": "a bulleted list",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SectionSpec(_Strict):
+    """One section a note must (or may) have, and what it must contain."""
+
+    title: str
+    aliases: tuple[str, ...] = ()
+    emoji: str = ""
+    required: bool = True
+    requires: tuple[Requirement, ...] = ()
+    min_words: int = Field(default=0, ge=0)
+    min_bullets: int = Field(default=0, ge=0)
+    guidance: str = ""
+
+    @property
+    def heading(self) -> str:
+        return f"{self.emoji} {self.title}".strip()
+
+
+class PersonaSpec(_Strict):
+    """The contents of ``prompts/<name>/persona.toml``."""
+
+    name: str
+    description: str
+    seed: str
+    placeholders: dict[str, Placeholder] = {}
+    heading_level: int = Field(default=2, ge=1, le=4)
+    numbered: bool = False
+    enforce_order: bool = True
+    document_requires: tuple[Requirement, ...] = ()
+    max_tokens: int | None = None
+    multi_turn: bool = False
+    default_question: str = ""
+    sections: tuple[SectionSpec, ...]
+
+    @field_validator("sections")
+    @classmethod
+    def _unique_titles(cls, sections: tuple[SectionSpec, ...]) -> tuple[SectionSpec, ...]:
+        titles = [s.title.casefold() for s in sections]
+        if len(set(titles)) != len(titles):
+            raise ValueError("section titles must be unique")
+        if not sections:
+            raise ValueError("a persona needs at least one section")
+        return sections

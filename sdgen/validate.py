@@ -1,0 +1,231 @@
+"""Check a parsed note against a persona's section schema: Document + PersonaSpec -> Report."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from .markdown import Document, Heading, normalize_title
+from .schema import REQUIREMENT_TEXT, PersonaSpec, SectionSpec
+
+__all__ = ["LocatedSection", "Report", "SectionReport", "locate_sections", "match_section",
+           "validate_document"]
+
+_MATCH_THRESHOLD = 0.8
+_DIAGRAM_CHARS = re.compile(r"[\u2190-\u21ff\u2500-\u257f\u25a0-\u25ff\u27f0-\u27ff]")
+_ASCII_ART = re.compile(r"(\+-{2,}|-{2,}>|<-{2,}|={2,}>|\|.*\||-{3,}\+|\[[^\]]+\]\s*-+)")
+_PLAIN_INFOS = {"", "text", "txt", "ascii", "plaintext", "plain", "diagram", "none", "art"}
+_NOT_CODE = _PLAIN_INFOS | {"mermaid", "markdown", "md"}
+_PARENTHETICAL = re.compile(r"\s*\([^)]*\)")
+
+
+class SectionReport(BaseModel):
+    title: str
+    found: bool
+    required: bool
+    heading: str | None = None
+    problems: list[str] = []
+
+
+class Report(BaseModel):
+    """The outcome of validating one note: valid when no section has a problem."""
+
+    valid: bool
+    persona: str
+    sections: list[SectionReport]
+    problems: list[str] = []
+
+    @property
+    def failing(self) -> list[SectionReport]:
+        return [s for s in self.sections if s.problems]
+
+    def summary(self) -> list[str]:
+        lines = [f"{s.title}: {p}" for s in self.sections for p in s.problems]
+        return [*self.problems, *lines]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "valid": self.valid,
+            "persona": self.persona,
+            "sections": [
+                {"title": s.title, "found": s.found, "problems": s.problems} for s in self.sections
+            ],
+            "problems": self.problems,
+        }
+
+
+@dataclass(frozen=True)
+class LocatedSection:
+    """A schema section found in a document: its heading and body line span."""
+
+    spec_index: int
+    heading: Heading
+    end: int  # first line after the section's body
+
+    @property
+    def body_start(self) -> int:
+        return self.heading.end_line
+
+
+def _names(spec: SectionSpec) -> list[str]:
+    names = [normalize_title(n) for n in (spec.title, *spec.aliases)]
+    return [n for n in names if n]
+
+
+def _similarity(heading: str, name: str) -> float:
+    if heading == name:
+        return 1.0
+    bare_heading = _PARENTHETICAL.sub("", heading).strip()
+    bare_name = _PARENTHETICAL.sub("", name).strip()
+    if bare_heading and bare_heading == bare_name:
+        return 0.95
+    for longer, shorter in ((bare_heading, bare_name), (bare_name, bare_heading)):
+        if shorter and len(shorter) >= 6 and re.match(rf"{re.escape(shorter)}\b", longer):
+            return 0.9
+    return 0.9 * difflib.SequenceMatcher(None, bare_heading, bare_name).ratio()
+
+
+def match_section(title: str, sections: tuple[SectionSpec, ...]) -> tuple[int, float] | None:
+    """The schema section a heading names, with a score, or None."""
+    normalized = normalize_title(title)
+    if not normalized:
+        return None
+    best: tuple[int, float] | None = None
+    for index, spec in enumerate(sections):
+        score = max((_similarity(normalized, n) for n in _names(spec)), default=0.0)
+        if score >= _MATCH_THRESHOLD and (best is None or score > best[1]):
+            best = (index, score)
+    return best
+
+
+def locate_sections(doc: Document, spec: PersonaSpec) -> list[LocatedSection]:
+    """Find each schema section's heading, at whatever level the model wrote them."""
+    matches: list[tuple[Heading, int]] = []
+    for heading in doc.headings:
+        found = match_section(heading.text, spec.sections)
+        if found:
+            matches.append((heading, found[0]))
+    if not matches:
+        return []
+    # The level most sections were written at is the document's section level; a section
+    # written at another level is still taken when it is not found at that level.
+    per_level = Counter(h.level for h, _ in {idx: (h, idx) for h, idx in matches}.values())
+    levels = sorted(per_level, key=lambda lv: (-per_level[lv], lv))
+    chosen: dict[int, Heading] = {}
+    for level in levels:
+        for heading, index in matches:
+            if heading.level == level and index not in chosen:
+                chosen[index] = heading
+    starts = sorted(h.line for h in chosen.values())
+    located = []
+    for index, heading in chosen.items():
+        end = len(doc.lines)
+        for other in doc.headings:
+            if other.line > heading.line and (other.level <= heading.level or other.line in starts):
+                end = other.line
+                break
+        located.append(LocatedSection(index, heading, end))
+    return sorted(located, key=lambda s: s.heading.line)
+
+
+def _words(doc: Document, start: int, end: int) -> int:
+    text = doc.text_between(start, end)
+    text = re.sub(r"^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$", " ", text, flags=re.M | re.S)
+    return len(re.findall(r"[^\W_]+", text))
+
+
+def _is_ascii_diagram(info: str, content: str) -> bool:
+    if info == "mermaid" or content.count("\n") < 2:
+        return False
+    if _DIAGRAM_CHARS.search(content):
+        return True
+    return info in _PLAIN_INFOS and len(_ASCII_ART.findall(content)) >= 2
+
+
+def _present(doc: Document, start: int, end: int) -> set[str]:
+    """Which requirement kinds a span of the document satisfies."""
+    found: set[str] = set()
+    for fence in doc.fences:
+        if not start <= fence.line < end:
+            continue
+        if fence.info == "mermaid" and fence.content.strip():
+            found.add("mermaid")
+        if _is_ascii_diagram(fence.info, fence.content):
+            found.add("ascii_diagram")
+        if fence.info not in _NOT_CODE and fence.content.strip():
+            found.add("code")
+    tokens = doc.tokens_between(start, end)
+    for i, token in enumerate(tokens):
+        if token.type == "table_open":
+            found.add("table")
+        elif token.type == "bullet_list_open":
+            found.add("bullets")
+        elif token.type == "blockquote_open":
+            following = tokens[i + 2] if i + 2 < len(tokens) else None
+            if following is not None and re.match(r"\s*\[![A-Za-z-]+\]", following.content):
+                found.add("callout")
+    if found & {"mermaid", "ascii_diagram"}:
+        found.add("diagram")
+    return found
+
+
+def _bullets(doc: Document, start: int, end: int) -> int:
+    return sum(1 for t in doc.tokens_between(start, end)
+               if t.type == "list_item_open" and t.markup in "-*+")
+
+
+def _out_of_order(located: list[LocatedSection]) -> set[int]:
+    """Spec indexes not on the longest in-order run of sections (by position in the note)."""
+    order = [s.spec_index for s in located]
+    best: list[list[int]] = []
+    for i, value in enumerate(order):
+        chains = [c for c in best[:i] if c[-1] < value]
+        best.append([*max(chains, key=len, default=[]), value])
+    keep = set(max(best, key=len, default=[]))
+    return set(order) - keep
+
+
+def validate_document(doc: Document, spec: PersonaSpec) -> Report:
+    """Check presence, order and contents of every schema section."""
+    located = {s.spec_index: s for s in locate_sections(doc, spec)}
+    disordered = _out_of_order(list(located.values())) if spec.enforce_order else set()
+    reports = []
+    for index, section in enumerate(spec.sections):
+        where = located.get(index)
+        if where is None:
+            problems = ([f"missing section: add a heading '{section.heading}'"]
+                        if section.required else [])
+            reports.append(SectionReport(title=section.title, found=False,
+                                         required=section.required, problems=problems))
+            continue
+        problems = []
+        start, end = where.body_start, where.end
+        present = _present(doc, start, end)
+        for need in section.requires:
+            if need not in present:
+                problems.append(f"needs {REQUIREMENT_TEXT[need]}")
+        words = _words(doc, start, end)
+        if words < section.min_words:
+            problems.append(f"too short: {words} words, needs at least {section.min_words}")
+        if section.min_bullets and _bullets(doc, start, end) < section.min_bullets:
+            problems.append(f"needs at least {section.min_bullets} bullet points")
+        for fence in doc.fences:
+            if start <= fence.line < end and not fence.closed:
+                problems.append("a code block is never closed (was the answer cut off?)")
+        if index in disordered:
+            problems.append("out of order: move it to its place in the schema order")
+        reports.append(SectionReport(title=section.title, found=True, required=section.required,
+                                     heading=where.heading.text, problems=problems))
+    doc_problems = []
+    if not doc.body.strip():
+        doc_problems.append("the note is empty")
+    present_anywhere = _present(doc, 0, len(doc.lines))
+    for need in spec.document_requires:
+        if need not in present_anywhere:
+            doc_problems.append(f"the note needs {REQUIREMENT_TEXT[need]} somewhere")
+    valid = not doc_problems and not any(r.problems for r in reports)
+    return Report(valid=valid, persona=spec.name, sections=reports, problems=doc_problems)
