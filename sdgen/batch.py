@@ -70,7 +70,7 @@ def front_matter(draft: NoteDraft, provider: Provider, category: str | None) -> 
     }
     if draft.topic.question:
         meta["question"] = draft.topic.question
-    return meta
+    return {k: v for k, v in meta.items() if v is not None}
 
 
 def _write_draft(out: Path, final_path: Path, draft: NoteDraft) -> Path:

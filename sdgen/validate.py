@@ -133,9 +133,8 @@ def locate_sections(doc: Document, spec: PersonaSpec) -> list[LocatedSection]:
 
 
 def _words(doc: Document, start: int, end: int) -> int:
-    text = doc.text_between(start, end)
-    text = re.sub(r"^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$", " ", text, flags=re.M | re.S)
-    return len(re.findall(r"[^\W_]+", text))
+    # Code and diagrams count: a section carried by a worked calculation is not a stub.
+    return len(re.findall(r"[^\W_]+", doc.text_between(start, end)))
 
 
 def _is_ascii_diagram(info: str, content: str) -> bool:

@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 MD_EXTENSIONS = frozenset({"gfm", "frontmatter", "obsidian", "wikilink"})
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
              *(f"lpt{i}" for i in range(10))}
 DRAFTS = "_drafts"
@@ -38,7 +40,7 @@ DRAFTS = "_drafts"
 
 def format_markdown(text: str) -> str:
     """mdformat with GFM tables, front matter, Obsidian callouts and wikilinks kept intact."""
-    return str(mdformat.text(text, extensions=MD_EXTENSIONS, options={"wrap": "keep"}))
+    return str(mdformat.text(text, extensions=MD_EXTENSIONS, options={"wrap": "keep", "number": True}))
 
 
 def safe_segment(name: str, fallback: str = "untitled") -> str:
@@ -98,6 +100,7 @@ def atomic_write(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a note is an ordinary file
         os.replace(temp, path)
     except BaseException as exc:
         try:
