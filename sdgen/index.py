@@ -136,7 +136,9 @@ def parse_index(text: str, name: str, kind: str | None = None) -> list[Topic]:
         kind = {".yaml": "yaml", ".yml": "yaml", ".md": "markdown", ".markdown": "markdown"}.get(
             suffix, "text"
         )
-        if suffix not in {".txt", ".text"} and re.search(r"^#{2,3} \S", text, re.MULTILINE):
+        # A .txt file can hold an outline too (seed 001 does): `##` and `###` headings say so.
+        if (kind == "text" and re.search(r"^## \S", text, re.MULTILINE)
+                and re.search(r"^### \S", text, re.MULTILINE)):
             kind = "markdown"
     parser = {"text": _parse_text, "yaml": _parse_yaml, "markdown": _parse_outline}[kind]
     topics = parser(text, name)

@@ -120,12 +120,14 @@ def locate_sections(doc: Document, spec: PersonaSpec) -> list[LocatedSection]:
         for heading, index in matches:
             if heading.level == level and index not in chosen:
                 chosen[index] = heading
-    starts = sorted(h.line for h in chosen.values())
+    starts = {h.line for h in chosen.values()}
     located = []
     for index, heading in chosen.items():
+        # A section runs to the next schema section or to a heading above its level; other
+        # headings at its own level are taken as its sub-parts (models often write them so).
         end = len(doc.lines)
         for other in doc.headings:
-            if other.line > heading.line and (other.level <= heading.level or other.line in starts):
+            if other.line > heading.line and (other.level < heading.level or other.line in starts):
                 end = other.line
                 break
         located.append(LocatedSection(index, heading, end))

@@ -126,8 +126,8 @@ def write_index(folder: Path, persona: str, notes: Iterable[NoteRecord]) -> Path
     lines = [f"# {persona} notes", ""]
     current: str | None = None
     for note in notes:
-        if note.category != current and note.category:
-            lines += ["", f"## {note.category}", ""]
+        if note.category != current and (note.category or current):
+            lines += ["", f"## {note.category or 'Other topics'}", ""]
         current = note.category
         target = note.path.relative_to(folder).with_suffix("").as_posix()
         label = re.sub(r"[\[\]|]", "", note.title)
