@@ -24,7 +24,8 @@ def provider_settings(settings: Settings, api_key: str | None = None) -> Provide
     return ProviderSettings(
         provider=settings.provider, model=settings.model, base_url=settings.base_url,
         api_key=api_key, temperature=settings.temperature, max_tokens=settings.max_tokens,
-        timeout=settings.timeout, attempts=settings.retries, stream=settings.stream,
+        timeout=settings.timeout, attempts=settings.retries, max_wait=settings.max_wait,
+        stream=settings.stream,
     )
 
 

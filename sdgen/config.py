@@ -33,6 +33,7 @@ class Settings(BaseModel):
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int = Field(default=16000, ge=256)
     timeout: float = Field(default=600.0, gt=0)
+    max_wait: float = Field(default=60.0, ge=0)  # longest pause between retries, Retry-After too
     concurrency: int = Field(default=4, ge=1, le=256)
     stream: bool = True
     personas_dir: list[Path] = []

@@ -23,7 +23,7 @@ def _sse(events: list[str]) -> httpx.Response:
 
 
 def openai_stream(text: str, finish: str | None = "stop", usage: tuple[int, int] = (1200, 3400),
-                  model: str = "gpt-4o-mini", chunk: int = 120, done: bool = True) -> httpx.Response:
+                  model: str = "gpt-5.4-mini", chunk: int = 120, done: bool = True) -> httpx.Response:
     base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1700000000,
             "model": model}
     events = []
@@ -42,7 +42,7 @@ def openai_stream(text: str, finish: str | None = "stop", usage: tuple[int, int]
 
 
 def openai_json(text: str, finish: str = "stop", usage: tuple[int, int] = (1200, 3400),
-                model: str = "gpt-4o-mini") -> httpx.Response:
+                model: str = "gpt-5.4-mini") -> httpx.Response:
     return httpx.Response(200, json={
         "id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000, "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
@@ -53,7 +53,7 @@ def openai_json(text: str, finish: str = "stop", usage: tuple[int, int] = (1200,
 
 
 def anthropic_stream(text: str, stop: str = "end_turn", usage: tuple[int, int] = (1500, 4000),
-                     model: str = "claude-sonnet-4-5", chunk: int = 120,
+                     model: str = "claude-sonnet-4-6", chunk: int = 120,
                      finished: bool = True) -> httpx.Response:
     def event(kind: str, data: dict[str, Any]) -> str:
         return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n"
@@ -77,7 +77,7 @@ def anthropic_stream(text: str, stop: str = "end_turn", usage: tuple[int, int] =
 
 
 def anthropic_json(text: str, stop: str = "end_turn", usage: tuple[int, int] = (1500, 4000),
-                   model: str = "claude-sonnet-4-5") -> httpx.Response:
+                   model: str = "claude-sonnet-4-6") -> httpx.Response:
     return httpx.Response(200, json={
         "id": "msg_1", "type": "message", "role": "assistant", "model": model,
         "content": [{"type": "text", "text": text}], "stop_reason": stop,

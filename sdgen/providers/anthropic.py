@@ -27,7 +27,7 @@ _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
 
 class AnthropicProvider:
     name: ClassVar[str] = "anthropic"
-    default_model: ClassVar[str] = "claude-sonnet-4-5"
+    default_model: ClassVar[str] = "claude-sonnet-4-6"
     key_env: ClassVar[str] = "ANTHROPIC_API_KEY"
 
     def __init__(self, settings: ProviderSettings) -> None:

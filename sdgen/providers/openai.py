@@ -25,7 +25,7 @@ class OpenAIProvider:
     """OpenAI's Chat Completions API, streamed by default."""
 
     name: ClassVar[str] = "openai"
-    default_model: ClassVar[str] = "gpt-4o-mini"
+    default_model: ClassVar[str] = "gpt-5.4-mini"
     key_env: ClassVar[str] = "OPENAI_API_KEY"
 
     def __init__(self, settings: ProviderSettings) -> None:
