@@ -16,8 +16,15 @@ from .index import Topic
 from .personas import Persona
 from .pipeline import NoteDraft, generate_note
 from .providers.base import Provider
-from .write import DRAFTS, NoteRecord, atomic_write, note_path, render_note, safe_segment, \
-    write_index
+from .write import (
+    DRAFTS,
+    NoteRecord,
+    atomic_write,
+    note_path,
+    render_note,
+    safe_segment,
+    write_index,
+)
 
 __all__ = ["RunResult", "TopicOutcome", "run_batch"]
 
@@ -94,8 +101,8 @@ def _write_draft(out: Path, final_path: Path, draft: NoteDraft) -> Path:
 def _finish(out: Path, path: Path, draft: NoteDraft, provider: Provider) -> TopicOutcome:
     tokens_in = sum(c.usage.input_tokens for c in draft.completions)
     tokens_out = sum(c.usage.output_tokens for c in draft.completions)
-    common = {"input_tokens": tokens_in, "output_tokens": tokens_out,
-              "calls": len(draft.completions)}
+    common: dict[str, Any] = {"input_tokens": tokens_in, "output_tokens": tokens_out,
+                              "calls": len(draft.completions)}
     if draft.valid:
         atomic_write(path, render_note(draft.body, front_matter(draft, provider,
                                                                 draft.topic.category)))
@@ -150,7 +157,7 @@ async def run_batch(
     finally:
         await provider.aclose()
     result.outcomes = [o for o in outcomes if o is not None]
-    notes = [NoteRecord(p, t.title, t.category) for t, p in zip(topics, paths) if p.is_file()]
+    notes = [NoteRecord(p, t.title, t.category) for t, p in zip(topics, paths, strict=True) if p.is_file()]
     if notes:
         result.index_path = write_index(out / safe_segment(persona.name, "persona"),
                                         persona.name, notes)

@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, help="output folder (default: output)")
     gen.add_argument("--attempts", type=int, help="answers per topic, repairs included (default 2)")
     gen.add_argument("--retries", type=int, help="calls per request on 429/5xx/timeouts (default 5)")
+    gen.add_argument("--max-wait", type=float, help="longest pause between retries, in seconds")
     gen.add_argument("--temperature", type=float)
     gen.add_argument("--max-tokens", type=int)
     gen.add_argument("--timeout", type=float, help="seconds per call")
@@ -92,7 +93,7 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cli_values: dict[str, Any] = {
         key: getattr(args, key)
         for key in ("provider", "model", "base_url", "persona", "out", "attempts", "retries",
-                    "temperature", "max_tokens", "timeout", "concurrency", "stream",
+                    "max_wait", "temperature", "max_tokens", "timeout", "concurrency", "stream",
                     "personas_dir")
     }
     settings, sources = load_settings(cli_values)

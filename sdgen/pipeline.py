@@ -56,14 +56,13 @@ async def generate_note(persona: Persona, topic: Topic, provider: Provider,
             draft.error = f"the model declined to answer (finish reason: {completion.finish_reason})"
             return draft
         # Parsing and validating a long note is CPU work: keep it off the event loop.
-        draft.body, draft.report = await asyncio.to_thread(
-            check_answer, persona, topic, completion.text
-        )
-        if draft.report.valid and not completion.truncated:
+        draft.body, report = await asyncio.to_thread(check_answer, persona, topic, completion.text)
+        draft.report = report
+        if report.valid and not completion.truncated:
             return draft
         if attempt == attempts:
             break
-        problems = draft.report.summary()
+        problems = report.summary()
         if completion.truncated:
             problems.insert(0, "the answer was cut off at the token limit: keep every section "
                                "more concise so the whole document fits")

@@ -12,6 +12,7 @@ non-breaking space and swallows it (``ğŸ¨ Response`` becomes ``🨠Response``
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import unicodedata
@@ -36,10 +37,8 @@ def _byte_map() -> dict[str, int]:
     mapping: dict[str, int] = {}
     for codec in ("cp1252", "cp1254"):  # cp1254 last: its letters (ğ, ş, ı) win on conflicts
         for value in range(0x80, 0x100):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 mapping[bytes([value]).decode(codec)] = value
-            except UnicodeDecodeError:
-                pass
     for value in range(0x80, 0xA0):  # C1 controls, as a lenient decoder would keep them
         mapping.setdefault(chr(value), value)
     return mapping
@@ -111,7 +110,7 @@ def _candidates(partial: bytes, length: int) -> list[str]:
     for positions in itertools.combinations(range(1, length), missing):
         for values in itertools.product(LOST_BYTES, repeat=missing):
             attempt = bytearray(partial)
-            for position, value in zip(positions, values):
+            for position, value in zip(positions, values, strict=True):
                 attempt.insert(position, value)
             try:
                 char = bytes(attempt).decode("utf-8")
@@ -198,7 +197,7 @@ def _rank(site: _Site, previous: str, before: str, after: str, next_is_vs16: boo
     rules = ("same Unicode block as its neighbours", "same line weight as its neighbours",
              "emoji presentation implied by the next character", "common-symbol order",
              "lowest code point")
-    decided = next(i for i, (a, b) in enumerate(zip(best, runner_up)) if a != b)
+    decided = next(i for i, (a, b) in enumerate(zip(best, runner_up, strict=True)) if a != b)
     return ranked[0], rules[decided]
 
 

@@ -185,8 +185,9 @@ def _out_of_order(located: list[LocatedSection]) -> set[int]:
     best: list[list[int]] = []
     for i, value in enumerate(order):
         chains = [c for c in best[:i] if c[-1] < value]
-        best.append([*max(chains, key=len, default=[]), value])
-    keep = set(max(best, key=len, default=[]))
+        best.append([*max(chains, key=lambda chain: len(chain), default=[]), value])
+    longest: list[int] = max(best, key=len) if best else []
+    keep = set(longest)
     return set(order) - keep
 
 

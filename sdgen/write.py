@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -103,10 +104,8 @@ def atomic_write(path: Path, text: str) -> None:
         os.chmod(temp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a note is an ordinary file
         os.replace(temp, path)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temp)
-        except OSError:
-            pass
         if isinstance(exc, OSError):
             raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
         raise

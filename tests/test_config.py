@@ -31,3 +31,17 @@ def test_bad_values_name_their_source(tmp_path: Path) -> None:
         load_settings(env={"SDGEN_CONCURRENCY": "0"}, cwd=tmp_path)
     with pytest.raises(ConfigError, match="--concurrency: invalid concurrency"):
         load_settings({"concurrency": 0}, env={}, cwd=tmp_path)
+
+
+def test_env_example_lists_every_variable_the_tool_reads() -> None:
+    import re
+
+    from sdgen.config import ENV_PREFIX, Settings
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M))
+    source = "\n".join(p.read_text() for p in (root / "sdgen").rglob("*.py"))
+    read = set(re.findall(r'(?:environ\.get|key_env: ClassVar\[str\] =)\(?\s*"([A-Z0-9_]+)"', source))
+    read |= {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    read |= {"OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"}  # read by the SDKs themselves
+    assert read - listed == set()

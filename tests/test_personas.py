@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,22 @@ from sdgen.personas import load_persona, seeds_root
 SHARED_SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
+# The seeds as the team received them (sha256 of ../shared/seeds/*): they are kept verbatim and
+# repaired only when loaded.
+SEED_SHA256 = {
+    "000_4a2328eddd826b9d.txt": "0a08014712907e9e66b0012580b2bc856974c00ff89d7ada3e11ec4491b44f9b",
+    "001_2e65ddc117a73030.txt": "648bb223ecf64bff025ae2d3d7f12b099cb880e44f4edd0184708ba45e32287b",
+    "002_a1bb32081207a25d.txt": "dc9021a397b657cc3e7f67fc5d010a5e0a937d726951d3b479ea9b5f8551d754",
+    "003_9c98cf3176189704.txt": "226fcc20e93eb71cd69f50523ff8c1a98c35aa6c867664e3379ff91b338495e4",
+    "004_35eeda2532d4c9ff.txt": "b8453982e05b5c49e2bed510bb6e0e3a8a413f4ee393de97ad0ffb02e64d8372",
+}
+
+
 def test_seeds_are_copied_byte_for_byte() -> None:
     names = sorted(p.name for p in seeds_root().iterdir())
-    assert len(names) == 5
+    assert names == sorted(SEED_SHA256)
+    for name, digest in SEED_SHA256.items():
+        assert hashlib.sha256((seeds_root() / name).read_bytes()).hexdigest() == digest
     if SHARED_SEEDS.is_dir():  # the team's originals, beside the repository
         for name in names:
             assert (seeds_root() / name).read_bytes() == (SHARED_SEEDS / name).read_bytes()

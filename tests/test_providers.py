@@ -12,9 +12,9 @@ from sdgen.cli import run
 from tests.helpers import (
     ANTHROPIC_URL,
     OPENAI_URL,
+    answer,
     anthropic_json,
     anthropic_stream,
-    answer,
     openai_json,
     openai_stream,
     sent_json,

@@ -30,8 +30,10 @@ def test_realistic_valid_answer_validates(persona: str) -> None:
 
 # What breaks each persona's answer, and the problem the report must name.
 BREAKAGES = {
-    "obsidian": (r"```mermaid\nflowchart LR.*?```\n", "High-Level Architecture (HLD): needs a fenced ```mermaid"),
-    "emoji": (r"## 3\. 🔄 Data Flow & Interactions.*?(?=## 4\.)", "Data Flow & Interactions: missing section"),
+    "obsidian": (r"```mermaid\nflowchart LR.*?```\n",
+                 "High-Level Architecture (HLD): needs a fenced ```mermaid"),
+    "emoji": (r"## 3\. 🔄 Data Flow & Interactions.*?(?=## 4\.)",
+              "Data Flow & Interactions: missing section"),
     "senior": (r"### 6\. Why & How Summary.*?(?=Let me know)", "Why & How Summary: missing section"),
     "visual": (r"```text.*?```\n", "Diagram: needs an ASCII/box-drawing diagram"),
     "interview": (r"```mermaid\nC4Container.*?```\n", "Deep Dive: needs a fenced ```mermaid"),

@@ -1,0 +1,133 @@
+"""The repair loop and the batch run, through the CLI and the real OpenAI SDK (HTTP mocked)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import respx
+
+from sdgen.cli import run
+from sdgen.markdown import split_front_matter
+from tests.helpers import OPENAI_URL, answer, openai_stream, sent_json
+
+KEY = "sk-test-pipeline-0000000000000000"
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("SDGEN_MAX_WAIT", "0.01")
+
+
+def _without_mermaid(text: str) -> str:
+    return re.sub(r"```mermaid\nflowchart LR.*?```\n", "", text, flags=re.S)
+
+
+def test_invalid_answer_is_sent_back_with_its_problems(httpx2_mock: respx.Router) -> None:
+    good = answer("obsidian_valid.md")
+    bad = _without_mermaid(good)
+    route = httpx2_mock.post(OPENAI_URL).mock(side_effect=[
+        openai_stream(bad, usage=(1000, 3000)), openai_stream(good, usage=(4000, 3200))])
+    assert run(["generate", "Rate Limiter", "--out", "out"]) == 0
+    assert route.call_count == 2
+    repair = sent_json(route, 1)["messages"]
+    assert [m["role"] for m in repair] == ["system", "user", "assistant", "user"]
+    assert repair[2]["content"] == bad
+    assert "High-Level Architecture (HLD): needs a fenced ```mermaid diagram" in repair[3]["content"]
+    meta, _, body = split_front_matter(Path("out/obsidian/rate-limiter.md").read_text())
+    assert meta["input_tokens"] == 5000 and meta["output_tokens"] == 6200
+    assert "```mermaid\nflowchart LR" in body
+    assert run(["validate", "out/obsidian/rate-limiter.md"]) == 0
+
+
+def test_answer_still_invalid_goes_to_drafts_and_exits_1(httpx2_mock: respx.Router,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    bad = _without_mermaid(answer("obsidian_valid.md"))
+    route = httpx2_mock.post(OPENAI_URL).mock(side_effect=[openai_stream(bad)] * 3)
+    assert run(["generate", "Rate Limiter", "--out", "out", "--attempts", "3"]) == 1
+    assert route.call_count == 3
+    assert not Path("out/obsidian/rate-limiter.md").exists()
+    draft = Path("out/_drafts/obsidian/rate-limiter.md")
+    report = json.loads(draft.with_suffix(".report.json").read_text())
+    assert draft.is_file() and report["report"]["valid"] is False
+    assert report["calls"] == 3
+    assert "INVALID  Rate Limiter" in capsys.readouterr().err
+
+
+def test_later_success_removes_the_stale_draft(httpx2_mock: respx.Router) -> None:
+    good = answer("visual_valid.md")
+    bad = good.replace("```text", "").replace("```\n", "\n")
+    httpx2_mock.post(OPENAI_URL).mock(side_effect=[openai_stream(bad), openai_stream(good)])
+    assert run(["generate", "LB", "--persona", "visual", "--out", "out", "--attempts", "1"]) == 1
+    assert Path("out/_drafts/visual/lb.md").is_file()
+    assert run(["generate", "LB", "--persona", "visual", "--out", "out", "--attempts", "1"]) == 0
+    assert not Path("out/_drafts/visual/lb.md").exists()
+    assert Path("out/visual/lb.md").is_file()
+
+
+def test_refusal_is_a_failure_not_a_note(httpx2_mock: respx.Router) -> None:
+    httpx2_mock.post(OPENAI_URL).mock(return_value=openai_stream("I can't help.",
+                                                                 finish="content_filter"))
+    assert run(["generate", "LB", "--persona", "visual", "--out", "out"]) == 1
+    assert not Path("out/visual/lb.md").exists()
+
+
+def test_truncated_answer_is_never_final(httpx2_mock: respx.Router) -> None:
+    text = answer("visual_valid.md")
+    httpx2_mock.post(OPENAI_URL).mock(side_effect=[openai_stream(text, finish="length")] * 2)
+    assert run(["generate", "LB", "--persona", "visual", "--out", "out"]) == 1
+    assert not Path("out/visual/lb.md").exists()
+
+
+def test_index_run_builds_the_tree_and_index(httpx2_mock: respx.Router, tmp_path: Path) -> None:
+    index = tmp_path / "topics.yaml"
+    index.write_text("Load Balancing:\n  - Round Robin\n  - Least Connections\n"
+                     "Caching:\n  - topic: CDN\n    question: Push or pull?\n"
+                     "Misc:\n  - Round Robin\n", encoding="utf-8")
+    route = httpx2_mock.post(OPENAI_URL).mock(
+        side_effect=lambda request: openai_stream(answer("visual_valid.md")))
+    assert run(["generate", "--index", str(index), "--persona", "visual", "--out", "out"]) == 0
+    assert route.call_count == 4
+    files = sorted(p.relative_to("out").as_posix() for p in Path("out").rglob("*.md"))
+    assert files == ["visual/caching/cdn.md", "visual/index.md", "visual/load-balancing/least-connections.md",
+                     "visual/load-balancing/round-robin.md", "visual/misc/round-robin.md"]
+    links = [x for x in Path("out/visual/index.md").read_text().splitlines() if x.startswith("- [[")]
+    assert links == ["- [[load-balancing/round-robin|Round Robin]]",
+                     "- [[load-balancing/least-connections|Least Connections]]",
+                     "- [[caching/cdn|CDN]]", "- [[misc/round-robin|Round Robin]]"]
+    meta, _, _ = split_front_matter(Path("out/visual/caching/cdn.md").read_text())
+    assert meta["category"] == "Caching" and meta["question"] == "Push or pull?"
+    assert {"title", "topic", "persona", "provider", "model", "created", "input_tokens",
+            "output_tokens", "sdgen_version", "prompt_hash", "tags"} <= set(meta)
+    assert not list(Path("out").rglob("*.tmp"))
+
+
+def test_same_slug_topics_get_two_files(httpx2_mock: respx.Router) -> None:
+    httpx2_mock.post(OPENAI_URL).mock(side_effect=lambda r: openai_stream(answer("visual_valid.md")))
+    assert run(["generate", "Rate Limiter", "rate limiter!", "--persona", "visual",
+                "--out", "out"]) == 0
+    assert sorted(p.name for p in Path("out/visual").glob("rate*.md")) == [
+        "rate-limiter-2.md", "rate-limiter.md"]
+
+
+def test_hostile_topic_stays_inside_out(httpx2_mock: respx.Router) -> None:
+    httpx2_mock.post(OPENAI_URL).mock(return_value=openai_stream(answer("visual_valid.md")))
+    assert run(["generate", "../../etc/passwd", "--persona", "visual", "--out", "out"]) == 0
+    assert Path("out/visual/etc-passwd.md").is_file()
+
+
+def test_bad_index_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [b\n")
+    assert run(["generate", "--index", str(bad), "--out", "out"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sdgen: error:") and "YAML syntax error" in err
+    assert not Path("out").exists()
+
+
+def test_no_topics_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["generate", "--out", "out"]) == 2
+    assert "no topics" in capsys.readouterr().err
