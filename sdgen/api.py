@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .batch import RunResult, TopicOutcome, run_batch
+from .compose import Prompt, compose
 from .config import Settings, load_settings
-from .errors import NoteError, OutputError
+from .errors import ConfigError, NoteError, OutputError
+from .estimate import Estimate, estimate
 from .index import Topic
 from .markdown import parse_document
 from .personas import Persona, load_persona
-from .providers import create_provider
-from .providers.base import ProviderSettings
+from .providers import create_provider, default_model
+from .providers.base import Provider, ProviderSettings
+from .providers.recording import RecordingProvider, ReplayProvider
 from .validate import Report, validate_document
 
-__all__ = ["generate", "provider_settings", "validate_note"]
+__all__ = ["generate", "plan", "provider_settings", "validate_note"]
+
+_KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "SDGEN_API_KEY")
 
 
 def provider_settings(settings: Settings, api_key: str | None = None) -> ProviderSettings:
@@ -44,26 +50,66 @@ def _check_out(out: Path) -> None:
         raise OutputError(f"{out}: output folder is not writable: {exc.strerror}") from exc
 
 
+def _resolve(topics: Sequence[Topic | str], overrides: dict[str, Any],
+             settings: Settings | None) -> tuple[Settings, list[Topic], dict[str, Persona]]:
+    if settings is None:
+        settings, _ = load_settings(overrides)
+    elif overrides:
+        settings = Settings.model_validate({**settings.model_dump(), **overrides})
+    items = [t if isinstance(t, Topic) else Topic(t) for t in topics]
+    names = dict.fromkeys([settings.persona, *(t.persona for t in items if t.persona)])
+    personas = {name: load_persona(name, settings.personas_dir) for name in names if name}
+    return settings, items, personas
+
+
+def _provider(settings: Settings, record: Path | None, replay: Path | None) -> Provider:
+    if record and replay:
+        raise ConfigError("--record and --replay cannot be used together")
+    if replay:
+        return ReplayProvider(replay, max_tokens=settings.max_tokens,
+                              temperature=settings.temperature)
+    provider = create_provider(provider_settings(settings))
+    if record:
+        secrets = tuple(v for k in _KEY_VARIABLES if (v := os.environ.get(k)))
+        return RecordingProvider(provider, record, max_tokens=settings.max_tokens,
+                                 temperature=settings.temperature, secrets=secrets)
+    return provider
+
+
 def generate(
     topics: Sequence[Topic | str],
     *,
     settings: Settings | None = None,
     on_outcome: Callable[[TopicOutcome], None] | None = None,
+    record: Path | None = None,
+    replay: Path | None = None,
     **overrides: Any,
 ) -> RunResult:
-    """Generate one note per topic; keyword overrides win over every other settings source."""
-    if settings is None:
-        settings, _ = load_settings(overrides)
-    elif overrides:
-        settings = settings.model_copy(update=overrides)
-    items = [t if isinstance(t, Topic) else Topic(t) for t in topics]
-    persona: Persona = load_persona(settings.persona, settings.personas_dir)
-    provider = create_provider(provider_settings(settings))
+    """Generate one note per topic; keyword overrides win over every other settings source.
+
+    ``record`` stores every exchange under a folder; ``replay`` answers from such a folder with
+    no network and no key (strict: a request with no recording fails its topic).
+    """
+    settings, items, personas = _resolve(topics, overrides, settings)
+    provider = _provider(settings, record, replay)
     _check_out(settings.out)
     return asyncio.run(
-        run_batch(items, persona, provider, settings.out, attempts=settings.attempts,
-                  concurrency=settings.concurrency, on_outcome=on_outcome)
+        run_batch(items, personas, settings.persona, provider, settings.out,
+                  attempts=settings.attempts, concurrency=settings.concurrency,
+                  on_outcome=on_outcome)
     )
+
+
+def plan(topics: Sequence[Topic | str], *, settings: Settings | None = None,
+         **overrides: Any) -> list[tuple[Prompt, Estimate]]:
+    """What a run would send, per topic, with token and cost estimates; makes no call."""
+    settings, items, personas = _resolve(topics, overrides, settings)
+    model = settings.model or default_model(settings.provider) or "unknown"
+    planned = []
+    for topic in items:
+        prompt = compose(personas[topic.persona or settings.persona], topic)
+        planned.append((prompt, estimate(prompt, model, settings.max_tokens, settings.prices)))
+    return planned
 
 
 def validate_note(path: Path, persona: str | None = None,

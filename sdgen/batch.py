@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,7 @@ class TopicOutcome:
 @dataclass
 class RunResult:
     outcomes: list[TopicOutcome] = field(default_factory=list)
-    index_path: Path | None = None
+    index_paths: list[Path] = field(default_factory=list)
     stopped: str | None = None  # why the run stopped early, if it did
 
     @property
@@ -56,7 +55,7 @@ class RunResult:
         return sum(1 for o in self.outcomes if o.status == status)
 
 
-def front_matter(draft: NoteDraft, provider: Provider, category: str | None) -> dict[str, Any]:
+def front_matter(draft: NoteDraft, category: str | None) -> dict[str, Any]:
     last = draft.completions[-1]
     tags = ["system-design", f"persona/{safe_segment(draft.persona)}"]
     if category:
@@ -66,7 +65,7 @@ def front_matter(draft: NoteDraft, provider: Provider, category: str | None) -> 
         "topic": draft.topic.title,
         "category": category,
         "persona": draft.persona,
-        "provider": provider.name,
+        "provider": last.provider,
         "model": last.model,
         "created": last.created,
         "input_tokens": sum(c.usage.input_tokens for c in draft.completions),
@@ -91,21 +90,20 @@ def _write_draft(out: Path, final_path: Path, draft: NoteDraft) -> Path:
         "error": draft.error,
         "report": draft.report.as_json() if draft.report else None,
         "calls": len(draft.completions),
-        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+        "answered": draft.completions[-1].created if draft.completions else None,
     }
     atomic_write(path.with_suffix(".report.json"), json.dumps(report, indent=2,
                                                               ensure_ascii=False) + "\n")
     return path
 
 
-def _finish(out: Path, path: Path, draft: NoteDraft, provider: Provider) -> TopicOutcome:
+def _finish(out: Path, path: Path, draft: NoteDraft) -> TopicOutcome:
     tokens_in = sum(c.usage.input_tokens for c in draft.completions)
     tokens_out = sum(c.usage.output_tokens for c in draft.completions)
     common: dict[str, Any] = {"input_tokens": tokens_in, "output_tokens": tokens_out,
                               "calls": len(draft.completions)}
     if draft.valid:
-        atomic_write(path, render_note(draft.body, front_matter(draft, provider,
-                                                                draft.topic.category)))
+        atomic_write(path, render_note(draft.body, front_matter(draft, draft.topic.category)))
         stale = out / DRAFTS / path.relative_to(out)
         for leftover in (stale, stale.with_suffix(".report.json")):
             leftover.unlink(missing_ok=True)
@@ -115,9 +113,14 @@ def _finish(out: Path, path: Path, draft: NoteDraft, provider: Provider) -> Topi
     return TopicOutcome(draft.topic, "invalid", draft_path, reason=reason, **common)
 
 
+def persona_of(topic: Topic, personas: Mapping[str, Persona], default: str) -> Persona:
+    return personas[topic.persona or default]
+
+
 async def run_batch(
     topics: Sequence[Topic],
-    persona: Persona,
+    personas: Mapping[str, Persona],
+    default_persona: str,
     provider: Provider,
     out: Path,
     *,
@@ -127,7 +130,9 @@ async def run_batch(
 ) -> RunResult:
     """Generate every topic; one topic failing never stops the others (a rejected key does)."""
     taken: set[Path] = set()
-    paths = [note_path(out, persona.name, t.category, t.title, taken) for t in topics]
+    chosen = [persona_of(t, personas, default_persona) for t in topics]
+    paths = [note_path(out, p.name, t.category, t.title, taken)
+             for t, p in zip(topics, chosen, strict=True)]
     result = RunResult()
     outcomes: list[TopicOutcome | None] = [None] * len(topics)
     gate = asyncio.Semaphore(concurrency)
@@ -138,8 +143,8 @@ async def run_batch(
             if stop.is_set():
                 return
             try:
-                draft = await generate_note(persona, topics[i], provider, attempts)
-                outcome = await asyncio.to_thread(_finish, out, paths[i], draft, provider)
+                draft = await generate_note(chosen[i], topics[i], provider, attempts)
+                outcome = await asyncio.to_thread(_finish, out, paths[i], draft)
             except AuthenticationError as exc:
                 result.stopped = str(exc)
                 stop.set()
@@ -157,8 +162,11 @@ async def run_batch(
     finally:
         await provider.aclose()
     result.outcomes = [o for o in outcomes if o is not None]
-    notes = [NoteRecord(p, t.title, t.category) for t, p in zip(topics, paths, strict=True) if p.is_file()]
-    if notes:
-        result.index_path = write_index(out / safe_segment(persona.name, "persona"),
-                                        persona.name, notes)
+    for name in dict.fromkeys(p.name for p in chosen):  # each persona once, in index order
+        notes = [NoteRecord(path, t.title, t.category)
+                 for t, p, path in zip(topics, chosen, paths, strict=True)
+                 if p.name == name and path.is_file()]
+        if notes:
+            index = write_index(out / safe_segment(name, "persona"), name, notes)
+            result.index_paths.append(index)
     return result

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._version import __version__
-from .api import generate, validate_note
+from .api import generate, plan, validate_note
 from .batch import TopicOutcome
 from .compose import compose
-from .config import load_settings
+from .config import Settings, load_settings
 from .errors import SdgenError, TopicIndexError
 from .index import Topic, read_index, topics_from_args
 from .personas import list_personas, load_persona
-from .providers import provider_names
+from .providers import default_model, provider_names
 
 log = logging.getLogger("sdgen")
 
@@ -53,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--no-stream", dest="stream", action="store_const", const=False,
                      help="ask for whole answers instead of streams")
     gen.add_argument("--personas-dir", type=Path, action="append", help="extra persona folder")
+    gen.add_argument("--record", type=Path, metavar="DIR", help="store every exchange under DIR")
+    gen.add_argument("--replay", type=Path, metavar="DIR",
+                     help="answer from recordings in DIR: no network, no key")
+    gen.add_argument("--dry-run", action="store_true",
+                     help="make no call: print sizes, token and cost estimates per topic")
+    gen.add_argument("--show-prompts", action="store_true",
+                     help="with --dry-run, print the composed prompts too")
     gen.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
     personas = sub.add_parser("personas", help="list personas, or show one's composed prompt")
@@ -108,7 +115,10 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         why = f": {outcome.reason}" if outcome.reason else ""
         print(f"{mark:8} {outcome.topic.title}{where}{why}", file=err)
 
-    result = generate(topics, settings=settings, on_outcome=report)
+    if args.dry_run:
+        return _dry_run(topics, settings, args.show_prompts, out)
+    result = generate(topics, settings=settings, on_outcome=report, record=args.record,
+                      replay=args.replay)
     if result.stopped:
         print(f"sdgen: stopped early: {result.stopped}", file=err)
     if not args.quiet:
@@ -118,12 +128,40 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{result.count('written')} written, {result.count('invalid')} invalid "
             f"(drafts kept apart), {result.count('failed')} failed; "
             f"{tokens_in} input / {tokens_out} output tokens"
-            + (f"; index: {result.index_path}" if result.index_path else ""),
+            + "".join(f"; index: {p}" for p in result.index_paths),
             file=err,
         )
     if result.stopped and "rejected" in result.stopped:
         return 2
     return 0 if result.ok else 1
+
+
+def _dry_run(topics: list[Topic], settings: Settings, show_prompts: bool, out: TextIO) -> int:
+    planned = plan(topics, settings=settings)
+    header = ["topic", "persona", "messages", "characters", "input tokens", "output budget",
+              "max cost"]
+    rows = [estimate.row() for _, estimate in planned]
+    costs = [e.cost for _, e in planned]
+    total_cost = f"${sum(c for c in costs if c is not None):.4f}" if any(
+        c is not None for c in costs) else "n/a"
+    rows.append(["TOTAL", "", str(sum(e.messages for _, e in planned)),
+                 f"{sum(e.characters for _, e in planned):,}",
+                 f"{sum(e.input_tokens for _, e in planned):,}",
+                 f"{sum(e.output_budget for _, e in planned):,}", total_cost])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+                        for i, (cell, w) in enumerate(zip(row, widths, strict=True))), file=out)
+    methods = sorted({e.method for _, e in planned})
+    model = settings.model or default_model(settings.provider) or "unknown"
+    print(f"model {model}; input tokens counted by {', '.join(methods)}; max cost = input + the "
+          "whole output budget at list price (override prices in sdgen.toml [prices])", file=out)
+    if show_prompts:
+        for prompt, _ in planned:
+            print(f"\n===== {prompt.topic.title} ({prompt.persona}) =====", file=out)
+            for message in prompt.messages:
+                print(f"--- {message.role} ---\n{message.content}", file=out)
+    return 0
 
 
 def _cmd_personas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

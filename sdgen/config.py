@@ -11,8 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
+from .estimate import Price
 
-__all__ = ["CONFIG_FILE", "ENV_PREFIX", "Settings", "load_settings"]
+__all__ = ["CONFIG_FILE", "ENV_FIELDS", "ENV_PREFIX", "Settings", "load_settings"]
 
 CONFIG_FILE = "sdgen.toml"
 ENV_PREFIX = "SDGEN_"
@@ -37,11 +38,16 @@ class Settings(BaseModel):
     concurrency: int = Field(default=4, ge=1, le=256)
     stream: bool = True
     personas_dir: list[Path] = []
+    prices: dict[str, Price] = {}  # per million tokens, for dry-run cost estimates
+
+
+# Every setting but the price table (a table has no sensible one-variable form) reads SDGEN_<NAME>.
+ENV_FIELDS = tuple(name for name in Settings.model_fields if name != "prices")
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for name in Settings.model_fields:
+    for name in ENV_FIELDS:
         raw = env.get(ENV_PREFIX + name.upper())
         if raw is None or raw == "":
             continue

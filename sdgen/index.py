@@ -29,6 +29,7 @@ class Topic:
     category: str | None = None
     question: str | None = None
     context: str | None = None
+    persona: str | None = None  # overrides the run's persona for this topic
 
 
 def clean_name(text: str) -> str:
@@ -72,16 +73,17 @@ def _yaml_topic(item: Any, category: str | None, where: str) -> Topic:
     if isinstance(item, str | int | float):
         return Topic(_check(str(item), where), category)
     if isinstance(item, dict):
-        unknown = set(item) - {"topic", "title", "question", "context"}
+        unknown = set(item) - {"topic", "title", "question", "context", "persona"}
         if unknown:
             raise TopicIndexError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
         title = item.get("topic") or item.get("title")
         if not isinstance(title, str):
             raise TopicIndexError(f"{where}: a topic entry needs 'topic: <name>'")
-        question, context = item.get("question"), item.get("context")
+        question, context, persona = (item.get(k) for k in ("question", "context", "persona"))
         return Topic(_check(title, where), category,
                      str(question).strip() if question else None,
-                     str(context).strip() if context else None)
+                     str(context).strip() if context else None,
+                     str(persona).strip() if persona else None)
     raise TopicIndexError(f"{where}: {item!r} is not a topic")
 
 

@@ -15,7 +15,7 @@ from ..errors import UnknownProviderError
 from .base import Completion, Provider, ProviderSettings, Usage
 
 __all__ = ["Completion", "Provider", "ProviderSettings", "Usage", "create_provider",
-           "provider_names"]
+           "default_model", "provider_names"]
 
 GROUP = "sdgen.providers"
 _registry: Mapping[str, EntryPoint] | None = None
@@ -31,6 +31,13 @@ def _entry_points() -> Mapping[str, EntryPoint]:
 
 def provider_names() -> list[str]:
     return sorted(_entry_points())
+
+
+def default_model(name: str) -> str | None:
+    """The model a provider uses when none is named (None for unknown providers)."""
+    entry = _entry_points().get(name)
+    model = getattr(entry.load(), "default_model", None) if entry else None
+    return model if isinstance(model, str) else None
 
 
 def create_provider(settings: ProviderSettings) -> Provider:

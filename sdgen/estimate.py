@@ -1,0 +1,105 @@
+"""Dry-run estimates: input tokens, output budget and cost of a planned call, without calling."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .compose import Prompt
+
+__all__ = ["DEFAULT_PRICES", "Estimate", "Price", "estimate", "estimate_tokens", "price_for"]
+
+
+class Price(BaseModel):
+    """US dollars per million tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
+# List prices per million tokens as published by the providers (2025). A longer name wins over a
+# family prefix. Override or extend them in sdgen.toml under [prices."model-name"].
+DEFAULT_PRICES: dict[str, Price] = {
+    "gpt-4o": Price(input=2.50, output=10.00),
+    "gpt-4o-mini": Price(input=0.15, output=0.60),
+    "gpt-4.1": Price(input=2.00, output=8.00),
+    "gpt-4.1-mini": Price(input=0.40, output=1.60),
+    "gpt-4.1-nano": Price(input=0.10, output=0.40),
+    "gpt-5": Price(input=1.25, output=10.00),
+    "gpt-5-mini": Price(input=0.25, output=2.00),
+    "gpt-5-nano": Price(input=0.05, output=0.40),
+    "claude-opus": Price(input=5.00, output=25.00),
+    "claude-sonnet": Price(input=3.00, output=15.00),
+    "claude-haiku": Price(input=1.00, output=5.00),
+}
+
+
+def price_for(model: str, overrides: Mapping[str, Price] | None = None) -> Price | None:
+    """The user's price for the model, else the built-in one with the longest matching prefix."""
+    table = {**DEFAULT_PRICES, **(overrides or {})}
+    if model in table:
+        return table[model]
+    family = model.replace("-mini", "").replace("-nano", "")
+    size = "-mini" if "-mini" in model else "-nano" if "-nano" in model else ""
+    for name in sorted(table, key=len, reverse=True):
+        base = name.replace(size, "") if size and name.endswith(size) else name
+        if (size == "" or name.endswith(size)) and family.startswith(base):
+            return table[name]
+    return None
+
+
+@cache
+def _tiktoken_encoder(model: str) -> Any:
+    """tiktoken's encoder when installed *and* its files are at hand; None otherwise."""
+    try:
+        import tiktoken  # optional: pip install 'sdgen[tokens]'
+
+        try:
+            return tiktoken.encoding_for_model(model)
+        except KeyError:
+            return tiktoken.get_encoding("o200k_base")
+    except Exception:  # not installed, or offline without its cached encoding files
+        return None
+
+
+def estimate_tokens(text: str, model: str) -> tuple[int, str]:
+    """Tokens in a text, and how they were counted."""
+    if model.startswith(("gpt-", "o1", "o3", "o4")) and (encoder := _tiktoken_encoder(model)):
+        return len(encoder.encode(text)), "tiktoken"
+    # About four bytes of UTF-8 per token: English runs near four characters a token, and emoji
+    # and box-drawing characters (3-4 bytes) cost about a token each.
+    return math.ceil(len(text.encode("utf-8")) / 4), "bytes/4"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    topic: str
+    persona: str
+    messages: int
+    characters: int
+    input_tokens: int
+    output_budget: int
+    method: str
+    cost: float | None  # input plus the whole output budget: an upper bound
+
+    def row(self) -> list[str]:
+        cost = f"${self.cost:.4f}" if self.cost is not None else "n/a"
+        return [self.topic, self.persona, str(self.messages), f"{self.characters:,}",
+                f"{self.input_tokens:,}", f"{self.output_budget:,}", cost]
+
+
+def estimate(prompt: Prompt, model: str, max_tokens: int,
+             prices: Mapping[str, Price] | None = None) -> Estimate:
+    text = "\n".join(m.content for m in prompt.messages)
+    tokens, method = estimate_tokens(text, model)
+    budget = min(max_tokens, prompt.max_tokens) if prompt.max_tokens else max_tokens
+    price = price_for(model, prices)
+    cost = (tokens * price.input + budget * price.output) / 1e6 if price else None
+    return Estimate(prompt.topic.title, prompt.persona, len(prompt.messages), len(text), tokens,
+                    budget, method, cost)

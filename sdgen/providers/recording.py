@@ -1,0 +1,160 @@
+"""Record every exchange with a provider to readable YAML files, and replay them with no network.
+
+A recording is keyed by a hash of the normalised request: the messages and the parameters that
+change the answer (output budget, temperature). Which provider and model answered is kept as
+metadata: the key says what was asked, the file says who answered. No header, key or other secret
+is ever written: only the messages and those parameters are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from .._version import __version__
+from ..compose import Prompt
+from ..errors import ConfigError, ProviderCallError
+from ..write import atomic_write, safe_segment
+from .base import Completion, Provider, Usage, redact
+
+__all__ = ["RecordingProvider", "ReplayMissError", "ReplayProvider", "request_key"]
+
+
+def request_params(prompt: Prompt, max_tokens: int, temperature: float | None) -> dict[str, Any]:
+    """The normalised request: what the model is asked and what shapes its answer."""
+    budget = min(max_tokens, prompt.max_tokens) if prompt.max_tokens else max_tokens
+    return {
+        "messages": [{"role": m.role, "content": m.content} for m in prompt.messages],
+        "max_tokens": budget,
+        "temperature": temperature,
+    }
+
+
+def request_key(params: dict[str, Any]) -> str:
+    canonical = json.dumps(params, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class _LiteralDumper(yaml.SafeDumper):
+    """Multi-line strings as `|` blocks, so a recorded answer reads like the note it became."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_LiteralDumper.add_representer(str, _str)
+
+
+def dump_recording(record: dict[str, Any]) -> str:
+    return yaml.dump(record, Dumper=_LiteralDumper, sort_keys=False, allow_unicode=True,
+                     width=100_000)
+
+
+class RecordingProvider:
+    """Wraps a real provider and writes each exchange under a folder."""
+
+    name: ClassVar[str] = "recording"
+
+    def __init__(self, inner: Provider, folder: Path, *, max_tokens: int,
+                 temperature: float | None, secrets: tuple[str, ...] = ()) -> None:
+        self.inner = inner
+        self.model = inner.model
+        self.folder = folder
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self._secrets = secrets
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        completion = await self.inner.complete(prompt)
+        params = request_params(prompt, self.max_tokens, self.temperature)
+        key = request_key(params)
+        record = {
+            "key": key,
+            "provider": completion.provider,
+            "model": completion.model,
+            "produced_by": f"{completion.provider} API, model {completion.model}, "
+                           f"recorded by sdgen {__version__} --record",
+            "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "topic": prompt.topic.title,
+            "persona": prompt.persona,
+            "request": params,
+            "response": {
+                "text": completion.text,
+                "finish_reason": completion.finish_reason,
+                "usage": {"input_tokens": completion.usage.input_tokens,
+                          "output_tokens": completion.usage.output_tokens},
+                "created": completion.created,
+            },
+        }
+        text = redact(dump_recording(record), *self._secrets)
+        name = f"{safe_segment(prompt.topic.title, 'topic')}--{key[:12]}.yaml"
+        atomic_write(self.folder / safe_segment(prompt.persona, "persona") / name, text)
+        return completion
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class ReplayMissError(ProviderCallError):
+    """A request with no recording (strict replay): the prompt or parameters changed."""
+
+
+class ReplayProvider:
+    """Serves answers from recordings; never opens a connection."""
+
+    name: ClassVar[str] = "replay"
+
+    def __init__(self, folder: Path, *, max_tokens: int, temperature: float | None) -> None:
+        if not folder.is_dir():
+            raise ConfigError(f"{folder}: no recordings folder to replay")
+        self.folder = folder
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.model = "replay"
+        self._by_key: dict[str, Path] = {}
+        for path in sorted(folder.rglob("*.yaml")):
+            try:
+                head = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+                raise ConfigError(f"{path}: unreadable recording: {exc}") from exc
+            if isinstance(head, dict) and isinstance(head.get("key"), str):
+                self._by_key.setdefault(head["key"], path)
+        self._cache: dict[str, dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def _load(self, key: str) -> dict[str, Any]:
+        if key not in self._cache:
+            self._cache[key] = yaml.safe_load(self._by_key[key].read_text(encoding="utf-8"))
+        return self._cache[key]
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        key = request_key(request_params(prompt, self.max_tokens, self.temperature))
+        if key not in self._by_key:
+            raise ReplayMissError(
+                f"no recording for topic {prompt.topic.title!r} (persona {prompt.persona}, "
+                f"key {key[:12]}): the prompt or its parameters changed since recording; "
+                "record again with --record"
+            )
+        record = self._load(key)
+        response = record["response"]
+        usage = response.get("usage") or {}
+        return Completion(
+            text=response["text"],
+            finish_reason=response.get("finish_reason", "stop"),
+            usage=Usage(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))),
+            provider=str(record.get("provider", "replay")),
+            model=str(record.get("model", "unknown")),
+            created=str(response.get("created") or record.get("recorded_at", "")),
+        )
+
+    async def aclose(self) -> None:
+        return None
