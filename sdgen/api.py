@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,11 @@ from .index import Topic
 from .markdown import parse_document
 from .personas import Persona, load_persona
 from .providers import create_provider, default_model
-from .providers.base import Provider, ProviderSettings
+from .providers.base import Provider, ProviderSettings, known_secrets
 from .providers.recording import RecordingProvider, ReplayProvider
 from .validate import Report, validate_document
 
 __all__ = ["generate", "plan", "provider_settings", "validate_note"]
-
-_KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "SDGEN_API_KEY")
-
 
 def provider_settings(settings: Settings, api_key: str | None = None) -> ProviderSettings:
     return ProviderSettings(
@@ -70,9 +66,8 @@ def _provider(settings: Settings, record: Path | None, replay: Path | None) -> P
                               temperature=settings.temperature)
     provider = create_provider(provider_settings(settings))
     if record:
-        secrets = tuple(v for k in _KEY_VARIABLES if (v := os.environ.get(k)))
         return RecordingProvider(provider, record, max_tokens=settings.max_tokens,
-                                 temperature=settings.temperature, secrets=secrets)
+                                 temperature=settings.temperature, secrets=known_secrets())
     return provider
 
 

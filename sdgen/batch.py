@@ -14,7 +14,7 @@ from .errors import AuthenticationError, OutputError, ProviderError, SdgenError
 from .index import Topic
 from .personas import Persona
 from .pipeline import NoteDraft, generate_note
-from .providers.base import Provider
+from .providers.base import Provider, known_secrets, redact
 from .write import (
     DRAFTS,
     NoteRecord,
@@ -98,6 +98,8 @@ def _write_draft(out: Path, final_path: Path, draft: NoteDraft) -> Path:
 
 
 def _finish(out: Path, path: Path, draft: NoteDraft) -> TopicOutcome:
+    # A model can echo anything it was shown; a key must not reach a note or a draft.
+    draft.body = redact(draft.body, *known_secrets())
     tokens_in = sum(c.usage.input_tokens for c in draft.completions)
     tokens_out = sum(c.usage.output_tokens for c in draft.completions)
     common: dict[str, Any] = {"input_tokens": tokens_in, "output_tokens": tokens_out,

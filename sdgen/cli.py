@@ -32,9 +32,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sdgen {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs and tracebacks")
+    # --verbose is accepted after the subcommand too, where users type it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show debug logs and tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    gen = sub.add_parser("generate", help="write one note per topic")
+    gen = sub.add_parser("generate", help="write one note per topic", parents=[common])
     gen.add_argument("topics", nargs="*", metavar="TOPIC", help="topics (or use --index)")
     gen.add_argument("--index", type=Path, help="topic index: .txt, .yaml or Markdown outline")
     gen.add_argument("--persona", help="persona name (default: obsidian)")
@@ -62,17 +66,19 @@ def _parser() -> argparse.ArgumentParser:
                      help="with --dry-run, print the composed prompts too")
     gen.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
-    personas = sub.add_parser("personas", help="list personas, or show one's composed prompt")
+    personas = sub.add_parser("personas", help="list personas, or show one's composed prompt",
+                              parents=[common])
     personas.add_argument("--personas-dir", type=Path, action="append")
     psub = personas.add_subparsers(dest="personas_command")
-    show = psub.add_parser("show", help="print a persona's composed system prompt")
+    show = psub.add_parser("show", help="print a persona's composed system prompt",
+                           parents=[common])
     show.add_argument("name")
     show.add_argument("--topic", default="Design a URL shortener")
     show.add_argument("--question")
     show.add_argument("--repairs", action="store_true", help="list the seed's mojibake repairs")
     show.add_argument("--personas-dir", type=Path, action="append")
 
-    val = sub.add_parser("validate", help="check a note against its persona's schema")
+    val = sub.add_parser("validate", help="check a note against its persona's schema", parents=[common])
     val.add_argument("file", type=Path)
     val.add_argument("--persona", help="persona (default: from the note's front matter)")
     val.add_argument("--json", action="store_true", help="print the report as JSON")

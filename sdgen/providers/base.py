@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ __all__ = [
     "ProviderSettings",
     "Usage",
     "call_with_retries",
+    "known_secrets",
     "redact",
 ]
 
@@ -87,6 +89,14 @@ class EmptyAnswerError(Exception):
 
 
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_*-]{6,}|[A-Za-z0-9_-]*key[-_][A-Za-z0-9_*-]{8,})", re.I)
+
+
+KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "SDGEN_API_KEY")
+
+
+def known_secrets() -> tuple[str, ...]:
+    """The API keys in this process's environment, to be kept out of everything sdgen writes."""
+    return tuple(v for k in KEY_VARIABLES if len(v := os.environ.get(k, "")) >= 8)
 
 
 def redact(text: str, *secrets: str | None) -> str:

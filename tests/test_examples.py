@@ -1,0 +1,63 @@
+"""The shipped demo: replay examples/ offline, as CI and newcomers do."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sdgen.cli import run
+from sdgen.personas import prompts_root
+
+ROOT = Path(__file__).resolve().parents[1]
+INDEX = ROOT / "examples" / "topics.yaml"
+RECORDINGS = ROOT / "examples" / "recordings"
+
+
+def test_recordings_say_who_produced_them() -> None:
+    files = sorted(RECORDINGS.rglob("*.yaml"))
+    assert len(files) >= 6
+    personas = set()
+    for path in files:
+        record = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert record["produced_by"] and record["model"]
+        assert len(record["response"]["text"]) > 1000
+        personas.add(record["persona"])
+    assert len(personas) >= 3
+
+
+def test_demo_replays_offline_into_valid_notes(capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(["generate", "--index", str(INDEX), "--replay", str(RECORDINGS), "--out", "output"])
+    assert code == 0, capsys.readouterr().err
+    notes = sorted(p.relative_to("output").as_posix() for p in Path("output").rglob("*.md")
+                   if p.name != "index.md")
+    assert notes == [
+        "emoji/caching/content-delivery-network.md",
+        "obsidian/scalability-patterns/rate-limiter.md",
+        "senior/messaging/idempotent-writes.md",
+        "senior/scalability-patterns/consistent-hashing.md",
+        "visual/caching/cache-aside-pattern.md",
+        "visual/messaging/message-queue.md",
+    ]
+    for note in notes:
+        assert run(["validate", f"output/{note}"]) == 0, note
+    assert sorted(p.parent.name for p in Path("output").rglob("index.md")) == [
+        "emoji", "obsidian", "senior", "visual"]
+
+
+def test_changed_template_is_reported_as_stale(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    edited = tmp_path / "personas"
+    shutil.copytree(prompts_root() / "senior", edited / "senior")
+    template = edited / "senior" / "system.md.j2"
+    template.write_text(template.read_text() + "\n- Keep every section under 300 words.\n")
+    code = run(["generate", "--index", str(INDEX), "--replay", str(RECORDINGS), "--out", "output",
+                "--personas-dir", str(edited)])
+    assert code == 1
+    err = capsys.readouterr().err
+    stale = [line for line in err.splitlines() if "no recording for topic" in line]
+    assert len(stale) == 2  # both senior topics, and only those
+    assert all("persona senior" in line for line in stale)
+    assert Path("output/visual/caching/cache-aside-pattern.md").is_file()
