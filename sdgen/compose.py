@@ -70,6 +70,7 @@ def _environment(persona: Persona) -> SandboxedEnvironment:
         lstrip_blocks=True,
     )
     env.globals["requirement_text"] = REQUIREMENT_TEXT
+    env.filters["requirement"] = REQUIREMENT_TEXT.__getitem__
     return env
 
 
@@ -84,7 +85,7 @@ def render_template(persona: Persona, name: str, **values: object) -> str:
     except jinja2.TemplateSyntaxError as exc:
         where = exc.filename or name
         raise PersonaError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from exc
-    except jinja2.UndefinedError as exc:
+    except jinja2.TemplateError as exc:  # undefined names, runtime errors, sandbox refusals
         raise PersonaError(f"{persona.folder / name}: template error: {exc.message}") from exc
 
 

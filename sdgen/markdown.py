@@ -5,6 +5,7 @@ Every section keeps its exact line span, so a later splice changes only the line
 
 from __future__ import annotations
 
+import ast
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ __all__ = [
     "split_front_matter",
 ]
 
+PSEUDO_LEVEL = 7  # below every real heading level
+_BOLD_LINE = re.compile(r"^ {0,3}(?:\*\*|__)([^*_\n]+?)(?:\*\*|__):?[ \t]*$")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 _OPEN_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)[ \t]*$")
 _ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+\S")
@@ -116,10 +119,49 @@ def _strip_sign_off(lines: list[str]) -> list[str]:
     return lines[:end]
 
 
+_THINKING = re.compile(r"\A\s*<(think|thinking|reasoning)>.*?</\1>\s*", re.DOTALL | re.IGNORECASE)
+
+
+def _from_program(lines: list[str]) -> list[str]:
+    """The document inside a program that writes it, when that is all the answer holds.
+
+    Seed 003 asks the model to "use python to generate the .md file"; some models then answer
+    with the program. Its string literals that hold headings are the document.
+    """
+    if any(_ATX.match(line) for line in _outside_fences(lines)):
+        return lines
+    source = "\n".join(lines)
+    match = re.search(r"^ {0,3}(`{3,}|~{3,})[ \t]*(?:python|py)[ \t]*\n(.*?)^ {0,3}\1[ \t]*$",
+                      source, re.MULTILINE | re.DOTALL)
+    if not match:
+        return lines
+    try:
+        tree = ast.parse(match.group(2))
+    except SyntaxError:
+        return lines
+    parts = [node.value for node in ast.walk(tree)
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)
+             and any(_ATX.match(x) for x in node.value.split("\n"))]
+    return "\n".join(parts).split("\n") if parts else lines
+
+
+def _outside_fences(lines: list[str]) -> list[str]:
+    outside, marker = [], ""
+    for line in lines:
+        fence = _OPEN_FENCE.match(line) or re.match(r"^ {0,3}(`{3,}|~{3,})", line)
+        if fence and (not marker or fence.group(1).startswith(marker)):
+            marker = "" if marker else fence.group(1)
+            continue
+        if not marker:
+            outside.append(line)
+    return outside
+
+
 def extract_answer(text: str) -> str:
     """The Markdown document inside a model's answer: no preamble, wrapper fence or sign-off."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    lines = _strip_preamble(_unwrap_fence(text.split("\n")))
+    text = _THINKING.sub("", text)  # reasoning models served through compatible servers
+    lines = _strip_preamble(_unwrap_fence(_from_program(text.split("\n"))))
     lines = _strip_sign_off(lines)
     return "\n".join(lines).strip("\n") + "\n"
 
@@ -164,6 +206,8 @@ class Document:
     tokens: list[Token]
     headings: list[Heading] = field(default_factory=list)
     fences: list[Fence] = field(default_factory=list)
+    # One-line bold paragraphs ("**1. Overview**"): some models write these for headings.
+    pseudo_headings: list[Heading] = field(default_factory=list)
 
     def text_between(self, start: int, end: int) -> str:
         return "\n".join(self.lines[start:end])
@@ -196,6 +240,12 @@ def parse_document(text: str, *, raw_answer: bool = False) -> Document:
         if token.type == "heading_open" and token.map:
             inline = tokens[i + 1].content if i + 1 < len(tokens) else ""
             doc.headings.append(Heading(int(token.tag[1]), inline, token.map[0], token.map[1]))
+        elif token.type == "paragraph_open" and token.map and token.level == 0:
+            for number in range(token.map[0], token.map[1]):
+                bold = _BOLD_LINE.match(lines[number])
+                if bold:
+                    doc.pseudo_headings.append(Heading(PSEUDO_LEVEL, bold.group(1), number,
+                                                       number + 1))
         elif token.type == "fence" and token.map:
             info = token.info.strip().split(maxsplit=1)[0].lower() if token.info.strip() else ""
             doc.fences.append(Fence(info, token.content, token.map[0], _fence_closed(lines, token)))

@@ -32,6 +32,7 @@ class SectionSpec(_Strict):
     emoji: str = ""
     required: bool = True
     requires: tuple[Requirement, ...] = ()
+    recommends: tuple[Requirement, ...] = ()  # reported as warnings, never a failure
     min_words: int = Field(default=0, ge=0)
     min_bullets: int = Field(default=0, ge=0)
     guidance: str = ""
@@ -50,8 +51,9 @@ class PersonaSpec(_Strict):
     placeholders: dict[str, Placeholder] = {}
     heading_level: int = Field(default=2, ge=1, le=4)
     numbered: bool = False
-    enforce_order: bool = True
+    enforce_order: bool = False  # False: a section out of order is a warning, not a failure
     document_requires: tuple[Requirement, ...] = ()
+    document_recommends: tuple[Requirement, ...] = ()
     max_tokens: int | None = None
     multi_turn: bool = False
     default_question: str = ""

@@ -29,6 +29,7 @@ class SectionReport(BaseModel):
     required: bool
     heading: str | None = None
     problems: list[str] = []
+    warnings: list[str] = []
 
 
 class Report(BaseModel):
@@ -38,6 +39,7 @@ class Report(BaseModel):
     persona: str
     sections: list[SectionReport]
     problems: list[str] = []
+    warnings: list[str] = []
 
     @property
     def failing(self) -> list[SectionReport]:
@@ -52,9 +54,12 @@ class Report(BaseModel):
             "valid": self.valid,
             "persona": self.persona,
             "sections": [
-                {"title": s.title, "found": s.found, "problems": s.problems} for s in self.sections
+                {"title": s.title, "found": s.found, "problems": s.problems,
+                 "warnings": s.warnings}
+                for s in self.sections
             ],
             "problems": self.problems,
+            "warnings": self.warnings,
         }
 
 
@@ -102,13 +107,22 @@ def match_section(title: str, sections: tuple[SectionSpec, ...]) -> tuple[int, f
     return best
 
 
-def locate_sections(doc: Document, spec: PersonaSpec) -> list[LocatedSection]:
-    """Find each schema section's heading, at whatever level the model wrote them."""
-    matches: list[tuple[Heading, int]] = []
-    for heading in doc.headings:
+def _matches(headings: list[Heading], spec: PersonaSpec) -> list[tuple[Heading, int]]:
+    matches = []
+    for heading in headings:
         found = match_section(heading.text, spec.sections)
         if found:
             matches.append((heading, found[0]))
+    return matches
+
+
+def locate_sections(doc: Document, spec: PersonaSpec) -> list[LocatedSection]:
+    """Find each schema section's heading, at whatever level the model wrote them."""
+    matches = _matches(doc.headings, spec)
+    found = {index for _, index in matches}
+    if any(s.required and i not in found for i, s in enumerate(spec.sections)):
+        # Bold one-line paragraphs stand in for headings only where real headings are missing.
+        matches += [(h, i) for h, i in _matches(doc.pseudo_headings, spec) if i not in found]
     if not matches:
         return []
     # The level most sections were written at is the document's section level; a section
@@ -121,12 +135,13 @@ def locate_sections(doc: Document, spec: PersonaSpec) -> list[LocatedSection]:
             if heading.level == level and index not in chosen:
                 chosen[index] = heading
     starts = {h.line for h in chosen.values()}
+    boundaries = sorted([*doc.headings, *chosen.values()], key=lambda h: h.line)
     located = []
     for index, heading in chosen.items():
         # A section runs to the next schema section or to a heading above its level; other
         # headings at its own level are taken as its sub-parts (models often write them so).
         end = len(doc.lines)
-        for other in doc.headings:
+        for other in boundaries:
             if other.line > heading.line and (other.level < heading.level or other.line in starts):
                 end = other.line
                 break
@@ -163,7 +178,7 @@ def _present(doc: Document, start: int, end: int) -> set[str]:
     for i, token in enumerate(tokens):
         if token.type == "table_open":
             found.add("table")
-        elif token.type == "bullet_list_open":
+        elif token.type in {"bullet_list_open", "ordered_list_open"}:
             found.add("bullets")
         elif token.type == "blockquote_open":
             following = tokens[i + 2] if i + 2 < len(tokens) else None
@@ -175,8 +190,7 @@ def _present(doc: Document, start: int, end: int) -> set[str]:
 
 
 def _bullets(doc: Document, start: int, end: int) -> int:
-    return sum(1 for t in doc.tokens_between(start, end)
-               if t.type == "list_item_open" and t.markup in "-*+")
+    return sum(1 for t in doc.tokens_between(start, end) if t.type == "list_item_open")
 
 
 def _out_of_order(located: list[LocatedSection]) -> set[int]:
@@ -194,7 +208,7 @@ def _out_of_order(located: list[LocatedSection]) -> set[int]:
 def validate_document(doc: Document, spec: PersonaSpec) -> Report:
     """Check presence, order and contents of every schema section."""
     located = {s.spec_index: s for s in locate_sections(doc, spec)}
-    disordered = _out_of_order(list(located.values())) if spec.enforce_order else set()
+    disordered = _out_of_order(list(located.values()))
     reports = []
     for index, section in enumerate(spec.sections):
         where = located.get(index)
@@ -204,12 +218,15 @@ def validate_document(doc: Document, spec: PersonaSpec) -> Report:
             reports.append(SectionReport(title=section.title, found=False,
                                          required=section.required, problems=problems))
             continue
-        problems = []
+        problems, warnings = [], []
         start, end = where.body_start, where.end
         present = _present(doc, start, end)
         for need in section.requires:
             if need not in present:
                 problems.append(f"needs {REQUIREMENT_TEXT[need]}")
+        for want in section.recommends:
+            if want not in present:
+                warnings.append(f"should have {REQUIREMENT_TEXT[want]}")
         words = _words(doc, start, end)
         if words < section.min_words:
             problems.append(f"too short: {words} words, needs at least {section.min_words}")
@@ -219,9 +236,11 @@ def validate_document(doc: Document, spec: PersonaSpec) -> Report:
             if start <= fence.line < end and not fence.closed:
                 problems.append("a code block is never closed (was the answer cut off?)")
         if index in disordered:
-            problems.append("out of order: move it to its place in the schema order")
+            (problems if spec.enforce_order else warnings).append(
+                "out of order: move it to its place in the schema order")
         reports.append(SectionReport(title=section.title, found=True, required=section.required,
-                                     heading=where.heading.text, problems=problems))
+                                     heading=where.heading.text, problems=problems,
+                                     warnings=warnings))
     doc_problems = []
     if not doc.body.strip():
         doc_problems.append("the note is empty")
@@ -229,5 +248,8 @@ def validate_document(doc: Document, spec: PersonaSpec) -> Report:
     for need in spec.document_requires:
         if need not in present_anywhere:
             doc_problems.append(f"the note needs {REQUIREMENT_TEXT[need]} somewhere")
+    doc_warnings = [f"the note should have {REQUIREMENT_TEXT[want]} somewhere"
+                    for want in spec.document_recommends if want not in present_anywhere]
     valid = not doc_problems and not any(r.problems for r in reports)
-    return Report(valid=valid, persona=spec.name, sections=reports, problems=doc_problems)
+    return Report(valid=valid, persona=spec.name, sections=reports, problems=doc_problems,
+                  warnings=doc_warnings)

@@ -36,7 +36,7 @@ def test_invalid_answer_is_sent_back_with_its_problems(httpx2_mock: respx.Router
     repair = sent_json(route, 1)["messages"]
     assert [m["role"] for m in repair] == ["system", "user", "assistant", "user"]
     assert repair[2]["content"] == bad
-    assert "High-Level Architecture (HLD): needs a fenced ```mermaid diagram" in repair[3]["content"]
+    assert "High-Level Architecture (HLD): needs a diagram" in repair[3]["content"]
     meta, _, body = split_front_matter(Path("out/obsidian/rate-limiter.md").read_text())
     assert meta["input_tokens"] == 5000 and meta["output_tokens"] == 6200
     assert "```mermaid\nflowchart LR" in body

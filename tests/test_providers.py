@@ -206,3 +206,25 @@ def test_unknown_provider(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["generate", "Raft", "--provider", "opneai", "--out", "out"]) == 2
     assert "did you mean 'openai'" in capsys.readouterr().err
     assert not Path("out").exists()
+
+
+COMPATIBLE = ["--provider", "openai-compatible", "--base-url", "http://127.0.0.1:8080/v1",
+              "--model", "local-model"]
+
+
+def test_compatible_server_answering_whole_to_a_stream_request(httpx2_mock: respx.Router) -> None:
+    httpx2_mock.post("http://127.0.0.1:8080/v1/chat/completions").mock(
+        return_value=openai_json(answer("visual_valid.md")))
+    assert run(["generate", "LB", "--persona", "visual", "--out", "out", *COMPATIBLE]) == 0
+    assert "input_tokens: 1200" in _note("lb", "visual").read_text()
+
+
+def test_compatible_server_without_finish_reason(httpx2_mock: respx.Router) -> None:
+    text = answer("visual_valid.md")
+    body = openai_stream(text).content.decode()
+    body = "".join(e + "\n\n" for e in body.split("\n\n") if e and '"finish_reason": "stop"' not in e)
+    route = httpx2_mock.post("http://127.0.0.1:8080/v1/chat/completions").mock(
+        return_value=httpx.Response(200, headers={"content-type": "text/event-stream"},
+                                    content=body.encode()))
+    assert run(["generate", "LB", "--persona", "visual", "--out", "out", *COMPATIBLE]) == 0
+    assert route.call_count == 1

@@ -31,7 +31,7 @@ def test_realistic_valid_answer_validates(persona: str) -> None:
 # What breaks each persona's answer, and the problem the report must name.
 BREAKAGES = {
     "obsidian": (r"```mermaid\nflowchart LR.*?```\n",
-                 "High-Level Architecture (HLD): needs a fenced ```mermaid"),
+                 "High-Level Architecture (HLD): needs a diagram"),
     "emoji": (r"## 3\. 🔄 Data Flow & Interactions.*?(?=## 4\.)",
               "Data Flow & Interactions: missing section"),
     "senior": (r"### 6\. Why & How Summary.*?(?=Let me know)", "Why & How Summary: missing section"),
@@ -96,8 +96,23 @@ def test_out_of_order_section_is_reported() -> None:
     # Move "3. Clear Real-World Examples" to the end.
     third = next(p for p in parts if "### 3." in p)
     reordered = "".join(p for p in parts if p is not third) + "\n" + third
-    problems = _check("senior", reordered)[1]
-    assert any("out of order" in p for p in problems)
+    persona = load_persona("senior")
+    _, report = check_answer(persona, Topic("T"), reordered)
+    assert report.valid  # by default order is advice: a reordered note is still usable
+    warned = [s.title for s in report.sections if any("out of order" in w for w in s.warnings)]
+    assert warned == ["Clear Real-World Examples"]
+    strict = persona.spec.model_copy(update={"enforce_order": True})
+    report = validate_document(parse_document(reordered, raw_answer=True), strict)
+    assert not report.valid
+    assert any("out of order" in p for p in report.summary())
+
+
+def test_recommendations_are_warnings_not_failures() -> None:
+    text = re.sub(r"\| Decision \|.*?\n\n", "", answer("obsidian_valid.md"), flags=re.S)
+    _, report = check_answer(load_persona("obsidian"), Topic("T"), text)
+    assert report.valid
+    trade_offs = next(s for s in report.sections if s.title == "Trade-offs & Alternatives")
+    assert trade_offs.warnings == ["should have a Markdown table"]
 
 
 def test_stub_section_is_too_short() -> None:
@@ -165,3 +180,38 @@ def test_parse_keeps_section_line_spans() -> None:
     assert [(h.text, h.line) for h in doc.headings] == [("T", 0), ("A", 2), ("B", 6)]
     spec = load_persona("visual").spec
     assert validate_document(doc, spec).valid is False
+
+
+def test_reasoning_block_before_the_answer_is_dropped() -> None:
+    text = "<think>\nThe user wants a card. Let me plan the diagram...\n</think>\n\n" + answer(
+        "visual_valid.md")
+    body, problems = _check("visual", text)
+    assert problems == [] and "<think>" not in body
+
+
+def test_bold_lines_used_as_headings_are_understood() -> None:
+    text = re.sub(r"(?m)^### (\d\. .*)$", r"**\1**", answer("senior_valid.md"))
+    assert "### 1." not in text
+    assert _check("senior", text)[1] == []
+
+
+def test_document_written_as_a_python_program_is_extracted() -> None:
+    document = answer("visual_valid.md")
+    program = ("I'll generate the file with Python to avoid rendering issues:\n\n```python\n"
+               f"content = {document!r}\n\nwith open('card.md', 'w') as f:\n    f.write(content)\n```\n")
+    body, problems = _check("visual", program)
+    assert problems == []
+    assert body.startswith("# Load Balancer")
+
+
+def test_four_backtick_wrapper_and_front_matter_in_the_answer() -> None:
+    text = ("Here is your note:\n\n````markdown\n---\ntags: [system-design]\n---\n"
+            + answer("visual_valid.md") + "````\n")
+    body, problems = _check("visual", text)
+    assert problems == [] and not body.startswith("---")
+
+
+def test_emoji_before_the_number_and_setext_headings() -> None:
+    text = answer("emoji_valid.md").replace("## 1. 🔍 Overview", "## 🔍 1. Overview")
+    text = text.replace("## 8. 💡 Best Practices & Tips", "💡 Best Practices & Tips\n---------")
+    assert _check("emoji", text)[1] == []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, ClassVar
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from ..compose import Prompt
 from ..errors import ConfigError, MissingKeyError
@@ -27,6 +29,8 @@ class OpenAIProvider:
     name: ClassVar[str] = "openai"
     default_model: ClassVar[str] = "gpt-5.4-mini"
     key_env: ClassVar[str] = "OPENAI_API_KEY"
+    # OpenAI always ends a stream with a finish reason: without one, the stream was cut.
+    strict_stream_end: ClassVar[bool] = True
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
@@ -70,6 +74,11 @@ class OpenAIProvider:
         stream = await self.client.chat.completions.create(
             **params, stream=True, stream_options={"include_usage": True}
         )
+        content_type = stream.response.headers.get("content-type", "")
+        if "json" in content_type and "event-stream" not in content_type:
+            # Some compatible servers ignore `stream` and answer whole: take the answer as it is.
+            body = json.loads(await stream.response.aread())
+            return self._from_response(ChatCompletion.model_validate(body))
         parts: list[str] = []
         finish: str | None = None
         usage = Usage()
@@ -82,11 +91,15 @@ class OpenAIProvider:
             if chunk.usage:
                 usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
         if finish is None:
-            raise IncompleteAnswerError("the stream ended before the answer was finished")
+            if self.strict_stream_end or not parts:
+                raise IncompleteAnswerError("the stream ended before the answer was finished")
+            finish = "unknown"  # a server that never sends one; validation judges the text
         return self._completion("".join(parts), finish, usage)
 
     async def _whole(self, params: dict[str, Any]) -> Completion:
-        response = await self.client.chat.completions.create(**params)
+        return self._from_response(await self.client.chat.completions.create(**params))
+
+    def _from_response(self, response: ChatCompletion) -> Completion:
         if not response.choices:
             raise EmptyAnswerError("the response had no choices")
         choice = response.choices[0]
@@ -118,6 +131,8 @@ class OpenAICompatibleProvider(OpenAIProvider):
 
     name: ClassVar[str] = "openai-compatible"
     key_env: ClassVar[str] = "SDGEN_API_KEY"
+    # Some servers (older llama.cpp builds, simple proxies) never send a finish reason.
+    strict_stream_end: ClassVar[bool] = False
 
     def __init__(self, settings: ProviderSettings) -> None:
         if not settings.model:
