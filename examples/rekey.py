@@ -1,0 +1,57 @@
+"""Re-key the demo recordings to the current prompts, keeping each recorded answer as written.
+
+Strict replay fails when a template changes: that is the point. When the change does not alter
+what is asked (wording of the output contract, say), run this instead of re-recording:
+
+    python examples/rekey.py
+
+Each re-keyed recording says so in `produced_by`, with the date: its answer was written for an
+earlier wording of the prompt. When a change alters what is asked, record again with --record.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from sdgen.compose import compose
+from sdgen.config import Settings
+from sdgen.index import read_index
+from sdgen.personas import load_persona
+from sdgen.providers.recording import dump_recording, request_key, request_params
+from sdgen.write import atomic_write, safe_segment
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    settings = Settings()
+    folder = HERE / "recordings"
+    recordings = {}
+    for path in sorted(folder.rglob("*.yaml")):
+        record = yaml.safe_load(path.read_text(encoding="utf-8"))
+        recordings[(record["persona"], record["topic"])] = (path, record)
+    today = datetime.now(UTC).date().isoformat()
+    for topic in read_index(HERE / "topics.yaml"):
+        persona = topic.persona or settings.persona
+        path, record = recordings[(persona, topic.title)]
+        params = request_params(compose(load_persona(persona), topic), settings.max_tokens,
+                                settings.temperature)
+        key = request_key(params)
+        if key == record["key"]:
+            continue
+        note = f"; re-keyed {today} to a reworded prompt, answer unchanged"
+        record.update(key=key, request=params,
+                      produced_by=record["produced_by"].split("; re-keyed")[0] + note)
+        path.unlink()
+        target = folder / safe_segment(persona) / f"{safe_segment(topic.title)}--{key[:12]}.yaml"
+        atomic_write(target, dump_recording(record))
+        print(f"re-keyed {persona}/{topic.title} -> {target.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
