@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .batch import RunResult, TopicOutcome, run_batch
+from .batch import RunDisplay, RunOptions, RunResult, run_batch
 from .compose import Prompt, compose
 from .config import Settings, load_settings
 from .errors import ConfigError, NoteError, OutputError
 from .estimate import Estimate, estimate
 from .index import Topic
+from .limits import RateLimiter
 from .markdown import parse_document
 from .personas import Persona, load_persona
 from .providers import create_provider, default_model
@@ -23,11 +24,12 @@ from .validate import Report, validate_document
 __all__ = ["generate", "plan", "provider_settings", "validate_note"]
 
 def provider_settings(settings: Settings, api_key: str | None = None) -> ProviderSettings:
+    limiter = RateLimiter(settings.rpm, settings.tpm)
     return ProviderSettings(
         provider=settings.provider, model=settings.model, base_url=settings.base_url,
         api_key=api_key, temperature=settings.temperature, max_tokens=settings.max_tokens,
         timeout=settings.timeout, attempts=settings.retries, max_wait=settings.max_wait,
-        stream=settings.stream,
+        stream=settings.stream, limiter=limiter if limiter.active else None,
     )
 
 
@@ -63,7 +65,8 @@ def _provider(settings: Settings, record: Path | None, replay: Path | None) -> P
         raise ConfigError("--record and --replay cannot be used together")
     if replay:
         return ReplayProvider(replay, max_tokens=settings.max_tokens,
-                              temperature=settings.temperature)
+                              temperature=settings.temperature, name=settings.provider,
+                              model=settings.model or default_model(settings.provider) or "")
     provider = create_provider(provider_settings(settings))
     if record:
         return RecordingProvider(provider, record, max_tokens=settings.max_tokens,
@@ -75,24 +78,26 @@ def generate(
     topics: Sequence[Topic | str],
     *,
     settings: Settings | None = None,
-    on_outcome: Callable[[TopicOutcome], None] | None = None,
+    display: RunDisplay | None = None,
     record: Path | None = None,
     replay: Path | None = None,
+    force: bool = False,
     **overrides: Any,
 ) -> RunResult:
     """Generate one note per topic; keyword overrides win over every other settings source.
 
     ``record`` stores every exchange under a folder; ``replay`` answers from such a folder with
-    no network and no key (strict: a request with no recording fails its topic).
+    no network and no key (strict: a request with no recording fails its topic). ``force``
+    makes every note again, even those whose inputs are unchanged.
     """
     settings, items, personas = _resolve(topics, overrides, settings)
     provider = _provider(settings, record, replay)
     _check_out(settings.out)
-    return asyncio.run(
-        run_batch(items, personas, settings.persona, provider, settings.out,
-                  attempts=settings.attempts, concurrency=settings.concurrency,
-                  on_outcome=on_outcome)
-    )
+    options = RunOptions(attempts=settings.attempts, concurrency=settings.concurrency,
+                         max_tokens=settings.max_tokens, temperature=settings.temperature,
+                         force=force, prices=settings.prices)
+    return asyncio.run(run_batch(items, personas, settings.persona, provider, settings.out,
+                                 options, display))
 
 
 def plan(topics: Sequence[Topic | str], *, settings: Settings | None = None,

@@ -1,20 +1,32 @@
-"""Many topics: run them concurrently, write each note as it is ready, then the persona index."""
+"""Many topics: run them concurrently, skip what is already done, write each note as it is ready.
+
+A topic's note is skipped when it exists and was made from the same inputs (its ``input_hash``:
+composed messages, persona spec, provider, model and output-changing parameters). Ctrl-C or
+SIGTERM cancels the calls in flight; notes are written whole or not at all, so the next run
+resumes with only the unfinished topics.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+import signal
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ._version import __version__
-from .errors import AuthenticationError, OutputError, ProviderError, SdgenError
+from .compose import Prompt, compose
+from .errors import AuthenticationError, OutputError, SdgenError
+from .estimate import Price, price_for
 from .index import Topic
+from .markdown import split_front_matter
 from .personas import Persona
 from .pipeline import NoteDraft, generate_note
-from .providers.base import Provider, known_secrets, redact
+from .providers.base import Completion, Provider, known_secrets, redact
 from .write import (
     DRAFTS,
     NoteRecord,
@@ -25,7 +37,21 @@ from .write import (
     write_index,
 )
 
-__all__ = ["RunResult", "TopicOutcome", "run_batch"]
+__all__ = ["RunDisplay", "RunOptions", "RunResult", "TopicOutcome", "input_hash", "run_batch"]
+
+REPORT_FILE = "run-report.json"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a batch runs; the output-changing ones are part of every note's input hash."""
+
+    attempts: int = 2
+    concurrency: int = 4
+    max_tokens: int = 16000
+    temperature: float | None = None
+    force: bool = False
+    prices: Mapping[str, Price] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -33,29 +59,104 @@ class TopicOutcome:
     """What happened to one topic."""
 
     topic: Topic
-    status: str  # "written", "invalid", "failed"
+    status: str  # "written", "skipped", "invalid", "failed"
     path: Path | None = None
     reason: str = ""
     input_tokens: int = 0
     output_tokens: int = 0
     calls: int = 0
+    cost: float | None = None
+
+
+class RunDisplay(Protocol):
+    """Where a run reports progress (a terminal display, log lines, or nothing)."""
+
+    def start(self, total: int) -> None: ...
+
+    def update(self, index: int, topic: Topic, state: str, received: int) -> None: ...
+
+    def finish(self, index: int, outcome: TopicOutcome) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
 class RunResult:
     outcomes: list[TopicOutcome] = field(default_factory=list)
     index_paths: list[Path] = field(default_factory=list)
-    stopped: str | None = None  # why the run stopped early, if it did
+    stopped: str | None = None  # why the run stopped early (a rejected key), if it did
+    interrupted: str | None = None  # the signal that interrupted it, if one did
+    unfinished: int = 0
+    wall_time: float = 0.0
+    report_path: Path | None = None
 
     @property
     def ok(self) -> bool:
-        return self.stopped is None and all(o.status == "written" for o in self.outcomes)
+        return (self.stopped is None and self.interrupted is None and self.unfinished == 0
+                and all(o.status in {"written", "skipped"} for o in self.outcomes))
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
+    @property
+    def input_tokens(self) -> int:
+        return sum(o.input_tokens for o in self.outcomes)
 
-def front_matter(draft: NoteDraft, category: str | None) -> dict[str, Any]:
+    @property
+    def output_tokens(self) -> int:
+        return sum(o.output_tokens for o in self.outcomes)
+
+    @property
+    def cost(self) -> float | None:
+        costs = [o.cost for o in self.outcomes if o.cost is not None]
+        return sum(costs) if costs else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sdgen_version": __version__,
+            "ok": self.ok,
+            "counts": {s: self.count(s) for s in ("written", "skipped", "invalid", "failed")}
+            | {"unfinished": self.unfinished},
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "estimated_cost_usd": round(self.cost, 6) if self.cost is not None else None,
+            "wall_time_seconds": round(self.wall_time, 3),
+            "stopped": self.stopped,
+            "interrupted": self.interrupted,
+            "topics": [
+                {"topic": o.topic.title, "category": o.topic.category, "status": o.status,
+                 "path": str(o.path) if o.path else None, "reason": o.reason or None,
+                 "calls": o.calls, "input_tokens": o.input_tokens,
+                 "output_tokens": o.output_tokens}
+                for o in self.outcomes
+            ],
+        }
+
+
+def input_hash(prompt: Prompt, persona: Persona, provider: Provider, options: RunOptions) -> str:
+    """What a note depends on; a note whose hash matches is not made again."""
+    payload = {
+        "messages": [[m.role, m.content] for m in prompt.messages],
+        "spec": persona.spec.model_dump(mode="json"),
+        "provider": provider.name,
+        "model": provider.model,
+        "max_tokens": options.max_tokens,
+        "temperature": options.temperature,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def _recorded_hash(path: Path) -> str | None:
+    try:
+        meta, _, body = split_front_matter(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+    value = meta.get("input_hash")
+    return value if isinstance(value, str) and body.strip() else None
+
+
+def front_matter(draft: NoteDraft, category: str | None, digest: str) -> dict[str, Any]:
     last = draft.completions[-1]
     tags = ["system-design", f"persona/{safe_segment(draft.persona)}"]
     if category:
@@ -64,6 +165,7 @@ def front_matter(draft: NoteDraft, category: str | None) -> dict[str, Any]:
         "title": draft.topic.title,
         "topic": draft.topic.title,
         "category": category,
+        "question": draft.topic.question,
         "persona": draft.persona,
         "provider": last.provider,
         "model": last.model,
@@ -72,17 +174,15 @@ def front_matter(draft: NoteDraft, category: str | None) -> dict[str, Any]:
         "output_tokens": sum(c.usage.output_tokens for c in draft.completions),
         "sdgen_version": __version__,
         "prompt_hash": draft.prompt_hash,
+        "input_hash": digest,
         "tags": tags,
     }
-    if draft.topic.question:
-        meta["question"] = draft.topic.question
     return {k: v for k, v in meta.items() if v is not None}
 
 
 def _write_draft(out: Path, final_path: Path, draft: NoteDraft) -> Path:
     """Keep a failed answer apart, with its report, so nothing invalid passes as final."""
-    relative = final_path.relative_to(out)
-    path = out / DRAFTS / relative
+    path = out / DRAFTS / final_path.relative_to(out)
     atomic_write(path, draft.body or "")
     report = {
         "topic": draft.topic.title,
@@ -92,20 +192,35 @@ def _write_draft(out: Path, final_path: Path, draft: NoteDraft) -> Path:
         "calls": len(draft.completions),
         "answered": draft.completions[-1].created if draft.completions else None,
     }
-    atomic_write(path.with_suffix(".report.json"), json.dumps(report, indent=2,
-                                                              ensure_ascii=False) + "\n")
+    atomic_write(path.with_suffix(".report.json"),
+                 json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return path
 
 
-def _finish(out: Path, path: Path, draft: NoteDraft) -> TopicOutcome:
+def _cost(completions: list[Completion], prices: Mapping[str, Price]) -> float | None:
+    total = 0.0
+    for completion in completions:
+        price = price_for(completion.model, prices)
+        if price is None:
+            return None
+        total += (completion.usage.input_tokens * price.input
+                  + completion.usage.output_tokens * price.output) / 1e6
+    return total
+
+
+def _finish(out: Path, path: Path, draft: NoteDraft, digest: str,
+            prices: Mapping[str, Price]) -> TopicOutcome:
     # A model can echo anything it was shown; a key must not reach a note or a draft.
     draft.body = redact(draft.body, *known_secrets())
-    tokens_in = sum(c.usage.input_tokens for c in draft.completions)
-    tokens_out = sum(c.usage.output_tokens for c in draft.completions)
-    common: dict[str, Any] = {"input_tokens": tokens_in, "output_tokens": tokens_out,
-                              "calls": len(draft.completions)}
+    common: dict[str, Any] = {
+        "input_tokens": sum(c.usage.input_tokens for c in draft.completions),
+        "output_tokens": sum(c.usage.output_tokens for c in draft.completions),
+        "calls": len(draft.completions),
+        "cost": _cost(draft.completions, prices),
+    }
     if draft.valid:
-        atomic_write(path, render_note(draft.body, front_matter(draft, draft.topic.category)))
+        note = render_note(draft.body, front_matter(draft, draft.topic.category, digest))
+        atomic_write(path, note)
         stale = out / DRAFTS / path.relative_to(out)
         for leftover in (stale, stale.with_suffix(".report.json")):
             leftover.unlink(missing_ok=True)
@@ -115,8 +230,18 @@ def _finish(out: Path, path: Path, draft: NoteDraft) -> TopicOutcome:
     return TopicOutcome(draft.topic, "invalid", draft_path, reason=reason, **common)
 
 
-def persona_of(topic: Topic, personas: Mapping[str, Persona], default: str) -> Persona:
-    return personas[topic.persona or default]
+class _Silent:
+    def start(self, total: int) -> None:
+        pass
+
+    def update(self, index: int, topic: Topic, state: str, received: int) -> None:
+        pass
+
+    def finish(self, index: int, outcome: TopicOutcome) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 async def run_batch(
@@ -125,50 +250,95 @@ async def run_batch(
     default_persona: str,
     provider: Provider,
     out: Path,
-    *,
-    attempts: int = 2,
-    concurrency: int = 4,
-    on_outcome: Callable[[TopicOutcome], None] | None = None,
+    options: RunOptions | None = None,
+    display: RunDisplay | None = None,
 ) -> RunResult:
     """Generate every topic; one topic failing never stops the others (a rejected key does)."""
+    options = options or RunOptions()
+    display = display or _Silent()
+    started = time.monotonic()
     taken: set[Path] = set()
-    chosen = [persona_of(t, personas, default_persona) for t in topics]
+    chosen = [personas[t.persona or default_persona] for t in topics]
     paths = [note_path(out, p.name, t.category, t.title, taken)
              for t, p in zip(topics, chosen, strict=True)]
     result = RunResult()
     outcomes: list[TopicOutcome | None] = [None] * len(topics)
-    gate = asyncio.Semaphore(concurrency)
+    gate = asyncio.Semaphore(options.concurrency)
     stop = asyncio.Event()
 
+    def settle(i: int, outcome: TopicOutcome) -> None:
+        outcomes[i] = outcome
+        display.finish(i, outcome)
+
     async def one(i: int) -> None:
+        topic, persona = topics[i], chosen[i]
+        prompt = compose(persona, topic)
+        digest = input_hash(prompt, persona, provider, options)
+        if not options.force and _recorded_hash(paths[i]) == digest:
+            settle(i, TopicOutcome(topic, "skipped", paths[i], reason="unchanged"))
+            return
         async with gate:
             if stop.is_set():
                 return
             try:
-                draft = await generate_note(chosen[i], topics[i], provider, attempts)
-                outcome = await asyncio.to_thread(_finish, out, paths[i], draft)
+                draft = await generate_note(
+                    persona, topic, provider, options.attempts, prompt=prompt,
+                    on_state=lambda state, size: display.update(i, topic, state, size))
+                outcome = await asyncio.to_thread(_finish, out, paths[i], draft, digest,
+                                                  options.prices)
             except AuthenticationError as exc:
                 result.stopped = str(exc)
                 stop.set()
-                outcome = TopicOutcome(topics[i], "failed", reason=str(exc))
+                outcome = TopicOutcome(topic, "failed", reason=str(exc))
             except OutputError:
                 raise
-            except (ProviderError, SdgenError) as exc:
-                outcome = TopicOutcome(topics[i], "failed", reason=str(exc))
-            outcomes[i] = outcome
-            if on_outcome:
-                on_outcome(outcome)
+            except SdgenError as exc:
+                outcome = TopicOutcome(topic, "failed", reason=str(exc))
+            settle(i, outcome)
 
+    loop = asyncio.get_running_loop()
+    tasks = [asyncio.create_task(one(i)) for i in range(len(topics))]
+
+    def interrupt(name: str) -> None:
+        result.interrupted = name
+        for task in tasks:
+            task.cancel()
+
+    handled = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, interrupt, sig.name)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
+            pass
+    display.start(len(topics))
     try:
-        await asyncio.gather(*(one(i) for i in range(len(topics))))
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        failures = [d for d in done if isinstance(d, BaseException)
+                    and not isinstance(d, asyncio.CancelledError)]
+        if failures:
+            raise failures[0]
     finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        display.close()
         await provider.aclose()
-    result.outcomes = [o for o in outcomes if o is not None]
+        result.outcomes = [o for o in outcomes if o is not None]
+        result.unfinished = len(topics) - len(result.outcomes)
+        _write_indexes(out, topics, chosen, paths, result)
+        result.wall_time = time.monotonic() - started
+        result.report_path = out / REPORT_FILE
+        atomic_write(result.report_path, json.dumps(result.as_json(), indent=2,
+                                                    ensure_ascii=False) + "\n")
+    return result
+
+
+def _write_indexes(out: Path, topics: Sequence[Topic], chosen: Sequence[Persona],
+                   paths: Sequence[Path], result: RunResult) -> None:
     for name in dict.fromkeys(p.name for p in chosen):  # each persona once, in index order
         notes = [NoteRecord(path, t.title, t.category)
                  for t, p, path in zip(topics, chosen, paths, strict=True)
                  if p.name == name and path.is_file()]
         if notes:
-            index = write_index(out / safe_segment(name, "persona"), name, notes)
-            result.index_paths.append(index)
-    return result
+            result.index_paths.append(write_index(out / safe_segment(name, "persona"), name,
+                                                  notes))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,12 +16,12 @@ from typing import Any, TextIO
 
 from ._version import __version__
 from .api import generate, plan, validate_note
-from .batch import TopicOutcome
 from .compose import compose
 from .config import Settings, load_settings
 from .errors import SdgenError, TopicIndexError
 from .index import Topic, read_index, topics_from_args
 from .personas import list_personas, load_persona
+from .progress import make_display, print_summary
 from .providers import default_model, provider_names
 
 log = logging.getLogger("sdgen")
@@ -54,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--max-tokens", type=int)
     gen.add_argument("--timeout", type=float, help="seconds per call")
     gen.add_argument("--concurrency", type=int, help="topics in flight at once (default 4)")
+    gen.add_argument("--rpm", type=float, help="requests per minute for the whole run")
+    gen.add_argument("--tpm", type=float, help="tokens per minute for the whole run")
+    gen.add_argument("--force", action="store_true",
+                     help="make every note again, even those whose inputs are unchanged")
     gen.add_argument("--no-stream", dest="stream", action="store_const", const=False,
                      help="ask for whole answers instead of streams")
     gen.add_argument("--personas-dir", type=Path, action="append", help="extra persona folder")
@@ -106,39 +111,23 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cli_values: dict[str, Any] = {
         key: getattr(args, key)
         for key in ("provider", "model", "base_url", "persona", "out", "attempts", "retries",
-                    "max_wait", "temperature", "max_tokens", "timeout", "concurrency", "stream",
+                    "max_wait", "temperature", "max_tokens", "timeout", "concurrency", "stream", "rpm", "tpm",
                     "personas_dir")
     }
     settings, sources = load_settings(cli_values)
     log.debug("settings: %s", {k: f"{getattr(settings, k)!r} ({v})" for k, v in sources.items()})
     topics = _topics(args)
 
-    def report(outcome: TopicOutcome) -> None:
-        if args.quiet and outcome.status == "written":
-            return
-        mark = {"written": "ok", "invalid": "INVALID", "failed": "FAILED"}[outcome.status]
-        where = f" -> {outcome.path}" if outcome.path else ""
-        why = f": {outcome.reason}" if outcome.reason else ""
-        print(f"{mark:8} {outcome.topic.title}{where}{why}", file=err)
-
     if args.dry_run:
         return _dry_run(topics, settings, args.show_prompts, out)
-    result = generate(topics, settings=settings, on_outcome=report, record=args.record,
-                      replay=args.replay)
+    result = generate(topics, settings=settings, display=make_display(err, args.quiet),
+                      record=args.record, replay=args.replay, force=args.force)
+    if not args.quiet or not result.ok:
+        print_summary(result, err)
+    if result.interrupted:
+        return 128 + signal.Signals[result.interrupted].value  # 130 for SIGINT, 143 for SIGTERM
     if result.stopped:
-        print(f"sdgen: stopped early: {result.stopped}", file=err)
-    if not args.quiet:
-        tokens_in = sum(o.input_tokens for o in result.outcomes)
-        tokens_out = sum(o.output_tokens for o in result.outcomes)
-        print(
-            f"{result.count('written')} written, {result.count('invalid')} invalid "
-            f"(drafts kept apart), {result.count('failed')} failed; "
-            f"{tokens_in} input / {tokens_out} output tokens"
-            + "".join(f"; index: {p}" for p in result.index_paths),
-            file=err,
-        )
-    if result.stopped and "rejected" in result.stopped:
-        return 2
+        return 2  # a rejected key: fix the configuration, nothing else will work
     return 0 if result.ok else 1
 
 

@@ -36,6 +36,8 @@ class Settings(BaseModel):
     timeout: float = Field(default=600.0, gt=0)
     max_wait: float = Field(default=60.0, ge=0)  # longest pause between retries, Retry-After too
     concurrency: int = Field(default=4, ge=1, le=256)
+    rpm: float | None = Field(default=None, gt=0)  # requests per minute, for the whole run
+    tpm: float | None = Field(default=None, gt=0)  # tokens per minute (input + output budget)
     stream: bool = True
     personas_dir: list[Path] = []
     prices: dict[str, Price] = {}  # per million tokens, for dry-run cost estimates

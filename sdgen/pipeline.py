@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .compose import Prompt, compose, compose_followup
@@ -12,7 +13,7 @@ from .personas import Persona
 from .providers.base import Completion, Provider
 from .validate import Report, validate_document
 
-__all__ = ["NoteDraft", "check_answer", "generate_note"]
+__all__ = ["NoteDraft", "StateCallback", "check_answer", "generate_note"]
 
 _REFUSALS = {"content_filter", "refusal"}
 
@@ -44,14 +45,30 @@ def check_answer(persona: Persona, topic: Topic, answer: str) -> tuple[str, Repo
     return body, validate_document(doc, persona.spec)
 
 
-async def generate_note(persona: Persona, topic: Topic, provider: Provider,
-                        attempts: int = 2) -> NoteDraft:
+StateCallback = Callable[[str, int], None]  # (state, characters streamed so far)
+
+
+async def generate_note(persona: Persona, topic: Topic, provider: Provider, attempts: int = 2,
+                        *, prompt: Prompt | None = None,
+                        on_state: StateCallback | None = None) -> NoteDraft:
     """Ask, validate, and re-ask with the exact problems, up to ``attempts`` answers."""
-    prompt: Prompt = compose(persona, topic)
+    report_state = on_state or (lambda state, size: None)
+    report_state("composing", 0)
+    prompt = prompt or compose(persona, topic)
     draft = NoteDraft(topic=topic, persona=persona.name, prompt_hash=prompt.prompt_hash)
     for attempt in range(1, attempts + 1):
-        completion = await provider.complete(prompt)
+        received = 0
+        state = "streaming" if attempt == 1 else "repairing"
+
+        def count(piece: str, state: str = state) -> None:
+            nonlocal received
+            received += len(piece)
+            report_state(state, received)
+
+        report_state(state, 0)
+        completion = await provider.complete(prompt, count)
         draft.completions.append(completion)
+        report_state("validating", received)
         if completion.finish_reason in _REFUSALS:
             draft.error = f"the model declined to answer (finish reason: {completion.finish_reason})"
             return draft

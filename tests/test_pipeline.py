@@ -54,7 +54,7 @@ def test_answer_still_invalid_goes_to_drafts_and_exits_1(httpx2_mock: respx.Rout
     report = json.loads(draft.with_suffix(".report.json").read_text())
     assert draft.is_file() and report["report"]["valid"] is False
     assert report["calls"] == 3
-    assert "INVALID  Rate Limiter" in capsys.readouterr().err
+    assert "INVALID Rate Limiter" in capsys.readouterr().err
 
 
 def test_later_success_removes_the_stale_draft(httpx2_mock: respx.Router) -> None:

@@ -106,7 +106,9 @@ def test_repairs_replay_as_the_sequence_they_were(httpx2_mock: respx.Router,
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    # run-report.json records the run's wall time: the one file that is about the run, not output.
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
+            if p.is_file() and p.name != "run-report.json"}
 
 
 def test_replayed_runs_are_byte_identical(httpx2_mock: respx.Router,

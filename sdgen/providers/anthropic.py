@@ -14,8 +14,10 @@ from .base import (
     EmptyAnswerError,
     IncompleteAnswerError,
     ProviderSettings,
+    TextCallback,
     Usage,
     call_with_retries,
+    reservation,
 )
 
 __all__ = ["AnthropicProvider"]
@@ -58,7 +60,7 @@ class AnthropicProvider:
             params["temperature"] = self.settings.temperature
         return params
 
-    async def _streamed(self, params: dict[str, Any]) -> Completion:
+    async def _streamed(self, params: dict[str, Any], on_text: TextCallback | None) -> Completion:
         stream = await self.client.messages.create(**params, stream=True)
         parts: list[str] = []
         stop: str | None = None
@@ -69,6 +71,8 @@ class AnthropicProvider:
                 input_tokens = event.message.usage.input_tokens or 0
             elif event.type == "content_block_delta" and event.delta.type == "text_delta":
                 parts.append(event.delta.text)
+                if on_text:
+                    on_text(event.delta.text)
             elif event.type == "message_delta":
                 stop = event.delta.stop_reason or stop
                 output_tokens = event.usage.output_tokens or output_tokens
@@ -78,7 +82,7 @@ class AnthropicProvider:
             raise IncompleteAnswerError("the stream ended before message_stop")
         return self._completion("".join(parts), stop, Usage(input_tokens, output_tokens))
 
-    async def _whole(self, params: dict[str, Any]) -> Completion:
+    async def _whole(self, params: dict[str, Any], on_text: TextCallback | None) -> Completion:
         message = await self.client.messages.create(**params)
         text = "".join(b.text for b in message.content if b.type == "text")
         usage = Usage(message.usage.input_tokens or 0, message.usage.output_tokens or 0)
@@ -91,10 +95,11 @@ class AnthropicProvider:
         return Completion(text=text, finish_reason=finish, usage=usage, provider=self.name,
                           model=self.model)
 
-    async def complete(self, prompt: Prompt) -> Completion:
+    async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
         params = self._params(prompt)
         call = self._streamed if self.settings.stream else self._whole
-        return await call_with_retries(lambda: call(params), self.settings, self._key)
+        return await call_with_retries(lambda: call(params, on_text), self.settings, self._key,
+                                       reservation(prompt, self.settings.max_tokens))
 
     async def aclose(self) -> None:
         await self.client.close()

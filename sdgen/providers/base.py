@@ -9,25 +9,28 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from ..compose import Prompt
 from ..errors import AuthenticationError, ProviderCallError, ProviderError
+from ..limits import RateLimiter
 
 __all__ = [
     "Completion",
     "IncompleteAnswerError",
     "Provider",
     "ProviderSettings",
+    "TextCallback",
     "Usage",
     "call_with_retries",
     "known_secrets",
     "redact",
+    "reservation",
 ]
 
-T = TypeVar("T")
+TextCallback = Callable[[str], None]  # receives each piece of streamed text as it arrives
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class ProviderSettings:
     attempts: int = 5  # calls per request, first one included
     max_wait: float = 60.0  # the longest pause between attempts, Retry-After included
     stream: bool = True
+    limiter: RateLimiter | None = field(default=None, compare=False)  # shared by a whole run
 
 
 @dataclass(frozen=True)
@@ -72,10 +76,11 @@ class Completion:
 class Provider(Protocol):
     """What sdgen needs from an LLM provider: one async call and a way to close."""
 
-    name: ClassVar[str]
+    name: str
     model: str
 
-    async def complete(self, prompt: Prompt) -> Completion: ...
+    async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -149,7 +154,10 @@ def _wait(settings: ProviderSettings) -> Callable[[RetryCallState], float]:
         exc = state.outcome.exception() if state.outcome else None
         told = _retry_after(exc) if exc else None
         if told is not None:
-            return min(told, settings.max_wait)
+            told = min(told, settings.max_wait)
+            if settings.limiter:
+                settings.limiter.pause(told)  # everyone waits, not only the caller told
+            return told
         # Exponential backoff with full jitter, from 1 s, capped.
         import random
 
@@ -177,20 +185,34 @@ def describe_failure(exc: BaseException, provider: str, secret: str | None) -> P
     return ProviderCallError(f"{provider}: {detail}", provider=provider)
 
 
+def reservation(prompt: Prompt, max_tokens: int) -> int:
+    """Tokens a call may use, as providers count them against a per-minute budget."""
+    budget = min(max_tokens, prompt.max_tokens) if prompt.max_tokens else max_tokens
+    return sum(len(m.content.encode("utf-8")) for m in prompt.messages) // 4 + budget
+
+
 async def call_with_retries(
-    call: Callable[[], Awaitable[T]], settings: ProviderSettings, secret: str | None
-) -> T:
-    """Run one provider call under the retry policy; failures become ProviderErrors."""
+    call: Callable[[], Awaitable[Completion]], settings: ProviderSettings, secret: str | None,
+    reserve: int = 0,
+) -> Completion:
+    """Run one provider call under the rate limits and retry policy; failures -> ProviderErrors."""
     retrying = AsyncRetrying(
         stop=stop_after_attempt(max(1, settings.attempts)),
         wait=_wait(settings),
         retry=retry_if_exception(is_retryable),
         reraise=True,
     )
+    limiter = settings.limiter
     try:
         async for attempt in retrying:
             with attempt:
-                return await call()
+                if limiter:
+                    await limiter.acquire(reserve)
+                completion = await call()
+                if limiter:
+                    used = completion.usage.input_tokens + completion.usage.output_tokens
+                    limiter.refund(reserve - used if used else 0)
+                return completion
     except ProviderError:
         raise
     except Exception as exc:

@@ -16,8 +16,10 @@ from .base import (
     EmptyAnswerError,
     IncompleteAnswerError,
     ProviderSettings,
+    TextCallback,
     Usage,
     call_with_retries,
+    reservation,
 )
 
 __all__ = ["OpenAICompatibleProvider", "OpenAIProvider"]
@@ -70,7 +72,7 @@ class OpenAIProvider:
             params["temperature"] = self.settings.temperature
         return params
 
-    async def _streamed(self, params: dict[str, Any]) -> Completion:
+    async def _streamed(self, params: dict[str, Any], on_text: TextCallback | None) -> Completion:
         stream = await self.client.chat.completions.create(
             **params, stream=True, stream_options={"include_usage": True}
         )
@@ -86,6 +88,8 @@ class OpenAIProvider:
             for choice in chunk.choices[:1]:
                 if choice.delta and choice.delta.content:
                     parts.append(choice.delta.content)
+                    if on_text:
+                        on_text(choice.delta.content)
                 if choice.finish_reason:
                     finish = choice.finish_reason
             if chunk.usage:
@@ -96,7 +100,7 @@ class OpenAIProvider:
             finish = "unknown"  # a server that never sends one; validation judges the text
         return self._completion("".join(parts), finish, usage)
 
-    async def _whole(self, params: dict[str, Any]) -> Completion:
+    async def _whole(self, params: dict[str, Any], on_text: TextCallback | None) -> Completion:
         return self._from_response(await self.client.chat.completions.create(**params))
 
     def _from_response(self, response: ChatCompletion) -> Completion:
@@ -117,10 +121,11 @@ class OpenAIProvider:
         return Completion(text=text, finish_reason=finish, usage=usage, provider=self.name,
                           model=self.model)
 
-    async def complete(self, prompt: Prompt) -> Completion:
+    async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
         params = self._params(prompt)
         call = self._streamed if self.settings.stream else self._whole
-        return await call_with_retries(lambda: call(params), self.settings, self._key)
+        return await call_with_retries(lambda: call(params, on_text), self.settings, self._key,
+                                       reservation(prompt, self.settings.max_tokens))
 
     async def aclose(self) -> None:
         await self.client.close()

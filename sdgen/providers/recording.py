@@ -12,7 +12,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 
@@ -20,7 +20,7 @@ from .._version import __version__
 from ..compose import Prompt
 from ..errors import ConfigError, ProviderCallError
 from ..write import atomic_write, safe_segment
-from .base import Completion, Provider, Usage, redact
+from .base import Completion, Provider, TextCallback, Usage, redact
 
 __all__ = ["RecordingProvider", "ReplayMissError", "ReplayProvider", "request_key"]
 
@@ -60,19 +60,18 @@ def dump_recording(record: dict[str, Any]) -> str:
 class RecordingProvider:
     """Wraps a real provider and writes each exchange under a folder."""
 
-    name: ClassVar[str] = "recording"
-
     def __init__(self, inner: Provider, folder: Path, *, max_tokens: int,
                  temperature: float | None, secrets: tuple[str, ...] = ()) -> None:
         self.inner = inner
+        self.name = inner.name  # recording does not change who answers
         self.model = inner.model
         self.folder = folder
         self.max_tokens = max_tokens
         self.temperature = temperature
         self._secrets = secrets
 
-    async def complete(self, prompt: Prompt) -> Completion:
-        completion = await self.inner.complete(prompt)
+    async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
+        completion = await self.inner.complete(prompt, on_text)
         params = request_params(prompt, self.max_tokens, self.temperature)
         key = request_key(params)
         record = {
@@ -107,17 +106,21 @@ class ReplayMissError(ProviderCallError):
 
 
 class ReplayProvider:
-    """Serves answers from recordings; never opens a connection."""
+    """Serves answers from recordings; never opens a connection.
 
-    name: ClassVar[str] = "replay"
+    It stands in for the provider and model the run is configured with, so a replayed run and
+    the recorded one agree on which notes are up to date.
+    """
 
-    def __init__(self, folder: Path, *, max_tokens: int, temperature: float | None) -> None:
+    def __init__(self, folder: Path, *, max_tokens: int, temperature: float | None,
+                 name: str = "replay", model: str = "replay") -> None:
         if not folder.is_dir():
             raise ConfigError(f"{folder}: no recordings folder to replay")
         self.folder = folder
         self.max_tokens = max_tokens
         self.temperature = temperature
-        self.model = "replay"
+        self.name = name
+        self.model = model
         self._by_key: dict[str, Path] = {}
         for path in sorted(folder.rglob("*.yaml")):
             try:
@@ -136,7 +139,7 @@ class ReplayProvider:
             self._cache[key] = yaml.safe_load(self._by_key[key].read_text(encoding="utf-8"))
         return self._cache[key]
 
-    async def complete(self, prompt: Prompt) -> Completion:
+    async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
         key = request_key(request_params(prompt, self.max_tokens, self.temperature))
         if key not in self._by_key:
             raise ReplayMissError(
