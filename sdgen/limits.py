@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 __all__ = ["RateLimiter", "TokenBucket"]
@@ -20,12 +21,13 @@ class TokenBucket:
 
     per_minute: float
     burst_seconds: float = 2.0
+    clock: Callable[[], float] = time.monotonic
     _level: float = field(init=False)
     _stamp: float = field(init=False)
 
     def __post_init__(self) -> None:
         self._level = self.capacity
-        self._stamp = time.monotonic()
+        self._stamp = self.clock()
 
     @property
     def rate(self) -> float:
@@ -41,9 +43,11 @@ class TokenBucket:
 
     def wait_time(self, amount: float) -> float:
         """Seconds until ``amount`` is available (0 when it is), without taking it."""
-        self._refill(time.monotonic())
+        self._refill(self.clock())
         amount = min(amount, self.capacity)  # a request larger than the bucket waits for a full one
-        return 0.0 if self._level >= amount else (amount - self._level) / self.rate
+        shortfall = amount - self._level
+        # Within rounding of enough: a wait of 1e-16 s would never move a float clock forward.
+        return 0.0 if shortfall <= 1e-9 else shortfall / self.rate
 
     def take(self, amount: float) -> None:
         self._level -= min(amount, self.capacity)
@@ -55,10 +59,13 @@ class TokenBucket:
 class RateLimiter:
     """Requests-per-minute and tokens-per-minute limits; either may be absent."""
 
-    def __init__(self, rpm: float | None = None, tpm: float | None = None) -> None:
-        self.requests = TokenBucket(rpm) if rpm else None
+    def __init__(self, rpm: float | None = None, tpm: float | None = None, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.clock, self.sleep = clock, sleep
+        self.requests = TokenBucket(rpm, clock=clock) if rpm else None
         # Tokens can come in large lumps (a prompt plus its output budget): a minute of budget.
-        self.tokens = TokenBucket(tpm, burst_seconds=60.0) if tpm else None
+        self.tokens = TokenBucket(tpm, burst_seconds=60.0, clock=clock) if tpm else None
         self._lock = asyncio.Lock()
         self._paused_until = 0.0
 
@@ -68,20 +75,20 @@ class RateLimiter:
 
     def pause(self, seconds: float) -> None:
         """Hold every caller back (the provider said Retry-After)."""
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
 
     async def acquire(self, tokens: int = 0) -> None:
         """Wait until one request and ``tokens`` tokens fit in the budgets, then take them."""
         async with self._lock:  # first come, first served
             while True:
-                wait = max(0.0, self._paused_until - time.monotonic())
+                wait = max(0.0, self._paused_until - self.clock())
                 if self.requests:
                     wait = max(wait, self.requests.wait_time(1))
                 if self.tokens and tokens:
                     wait = max(wait, self.tokens.wait_time(tokens))
                 if wait <= 0:
                     break
-                await asyncio.sleep(wait)
+                await self.sleep(wait)
             if self.requests:
                 self.requests.take(1)
             if self.tokens and tokens:
