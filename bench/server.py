@@ -112,6 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 1024  # the default backlog of 5 delays the 6th connect by a second
     owner: TestServer
 
 
@@ -167,7 +168,9 @@ class TestServer:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            return {**self.counts, "topics": list(self.topics)}
+            return {**self.counts, "topics": list(self.topics),
+                    "first_accepted": self.accepted[0] if self.accepted else 0.0,
+                    "last_accepted": self.accepted[-1] if self.accepted else 0.0}
 
     def __enter__(self) -> TestServer:
         self._thread.start()

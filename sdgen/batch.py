@@ -26,7 +26,7 @@ from .index import Topic
 from .markdown import split_front_matter
 from .personas import Persona
 from .pipeline import NoteDraft, generate_note
-from .providers.base import Completion, Provider, known_secrets, redact
+from .providers.base import Completion, Provider, TextCallback, known_secrets, redact
 from .write import (
     DRAFTS,
     NoteRecord,
@@ -230,6 +230,25 @@ def _finish(out: Path, path: Path, draft: NoteDraft, digest: str,
     return TopicOutcome(draft.topic, "invalid", draft_path, reason=reason, **common)
 
 
+class _Gated:
+    """A provider whose calls wait for a slot: concurrency counts requests in flight, so a
+    topic that is validating or writing does not hold a slot another topic could stream in."""
+
+    def __init__(self, inner: Provider, slots: int, stop: asyncio.Event) -> None:
+        self.inner, self.name, self.model = inner, inner.name, inner.model
+        self._slots = asyncio.Semaphore(slots)
+        self._stop = stop
+
+    async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
+        async with self._slots:
+            if self._stop.is_set():  # a rejected key: no further call can succeed
+                raise SdgenError("the run stopped before this topic's call")
+            return await self.inner.complete(prompt, on_text)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 class _Silent:
     def start(self, total: int) -> None:
         pass
@@ -263,8 +282,8 @@ async def run_batch(
              for t, p in zip(topics, chosen, strict=True)]
     result = RunResult()
     outcomes: list[TopicOutcome | None] = [None] * len(topics)
-    gate = asyncio.Semaphore(options.concurrency)
     stop = asyncio.Event()
+    gated = _Gated(provider, options.concurrency, stop)
 
     def settle(i: int, outcome: TopicOutcome) -> None:
         outcomes[i] = outcome
@@ -277,24 +296,25 @@ async def run_batch(
         if not options.force and _recorded_hash(paths[i]) == digest:
             settle(i, TopicOutcome(topic, "skipped", paths[i], reason="unchanged"))
             return
-        async with gate:
+        if stop.is_set():
+            return
+        try:
+            draft = await generate_note(
+                persona, topic, gated, options.attempts, prompt=prompt,
+                on_state=lambda state, size: display.update(i, topic, state, size))
+            outcome = await asyncio.to_thread(_finish, out, paths[i], draft, digest,
+                                              options.prices)
+        except AuthenticationError as exc:
+            result.stopped = str(exc)
+            stop.set()
+            outcome = TopicOutcome(topic, "failed", reason=str(exc))
+        except OutputError:
+            raise
+        except SdgenError as exc:
             if stop.is_set():
-                return
-            try:
-                draft = await generate_note(
-                    persona, topic, provider, options.attempts, prompt=prompt,
-                    on_state=lambda state, size: display.update(i, topic, state, size))
-                outcome = await asyncio.to_thread(_finish, out, paths[i], draft, digest,
-                                                  options.prices)
-            except AuthenticationError as exc:
-                result.stopped = str(exc)
-                stop.set()
-                outcome = TopicOutcome(topic, "failed", reason=str(exc))
-            except OutputError:
-                raise
-            except SdgenError as exc:
-                outcome = TopicOutcome(topic, "failed", reason=str(exc))
-            settle(i, outcome)
+                return  # the run is stopping: this topic stays unfinished, not failed
+            outcome = TopicOutcome(topic, "failed", reason=str(exc))
+        settle(i, outcome)
 
     loop = asyncio.get_running_loop()
     tasks = [asyncio.create_task(one(i)) for i in range(len(topics))]

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import jinja2
@@ -60,7 +61,14 @@ class Prompt:
 
 
 def _environment(persona: Persona) -> SandboxedEnvironment:
-    loader = jinja2.FileSystemLoader([str(p) for p in persona.template_dirs()])
+    return _environment_for(tuple(str(p) for p in persona.template_dirs()))
+
+
+@lru_cache(maxsize=64)
+def _environment_for(template_dirs: tuple[str, ...]) -> SandboxedEnvironment:
+    # One environment per folder set: Jinja caches compiled templates in it (and checks the
+    # files' mtimes, so an edited template is still picked up).
+    loader = jinja2.FileSystemLoader(list(template_dirs))
     env = SandboxedEnvironment(
         loader=loader,
         undefined=jinja2.StrictUndefined,

@@ -9,7 +9,7 @@ import ast
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import emoji
@@ -166,6 +166,7 @@ def extract_answer(text: str) -> str:
     return "\n".join(lines).strip("\n") + "\n"
 
 
+@lru_cache(maxsize=65536)
 def normalize_title(text: str) -> str:
     """A heading reduced to its words: no emoji, numbering, emphasis, punctuation or case."""
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)

@@ -6,6 +6,7 @@ import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pydantic import BaseModel
 
@@ -76,11 +77,13 @@ class LocatedSection:
         return self.heading.end_line
 
 
-def _names(spec: SectionSpec) -> list[str]:
+@lru_cache(maxsize=4096)
+def _names(spec: SectionSpec) -> tuple[str, ...]:
     names = [normalize_title(n) for n in (spec.title, *spec.aliases)]
-    return [n for n in names if n]
+    return tuple(n for n in names if n)
 
 
+@lru_cache(maxsize=65536)
 def _similarity(heading: str, name: str) -> float:
     if heading == name:
         return 1.0

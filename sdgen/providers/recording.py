@@ -8,8 +8,10 @@ is ever written: only the messages and those parameters are.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,11 @@ def request_params(prompt: Prompt, max_tokens: int, temperature: float | None) -
 def request_key(params: dict[str, Any]) -> str:
     canonical = json.dumps(params, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+_NAMED = re.compile(r"--([0-9a-f]{12})\.yaml$")
+# libyaml's loader when PyYAML was built with it: ten times faster on long answers.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _LiteralDumper(yaml.SafeDumper):
@@ -121,33 +128,38 @@ class ReplayProvider:
         self.temperature = temperature
         self.name = name
         self.model = model
-        self._by_key: dict[str, Path] = {}
+        # Files are found by the key prefix in their names and read only when asked for: a
+        # thousand 50 KB recordings are not parsed (or held) up front.
+        self._by_prefix: dict[str, list[Path]] = {}
         for path in sorted(folder.rglob("*.yaml")):
-            try:
-                head = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-                raise ConfigError(f"{path}: unreadable recording: {exc}") from exc
-            if isinstance(head, dict) and isinstance(head.get("key"), str):
-                self._by_key.setdefault(head["key"], path)
-        self._cache: dict[str, dict[str, Any]] = {}
+            match = _NAMED.search(path.name)
+            prefix = match.group(1) if match else self._read(path).get("key", "")[:12]
+            self._by_prefix.setdefault(prefix, []).append(path)
 
-    def __len__(self) -> int:
-        return len(self._by_key)
+    @staticmethod
+    def _read(path: Path) -> dict[str, Any]:
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: unreadable recording: {exc}") from exc
+        return data if isinstance(data, dict) else {}
 
-    def _load(self, key: str) -> dict[str, Any]:
-        if key not in self._cache:
-            self._cache[key] = yaml.safe_load(self._by_key[key].read_text(encoding="utf-8"))
-        return self._cache[key]
+    def _find(self, key: str) -> dict[str, Any] | None:
+        for path in self._by_prefix.get(key[:12], []):
+            record = self._read(path)
+            if record.get("key") == key:
+                return record
+        return None
 
     async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
         key = request_key(request_params(prompt, self.max_tokens, self.temperature))
-        if key not in self._by_key:
+        record = await asyncio.to_thread(self._find, key)
+        if record is None:
             raise ReplayMissError(
                 f"no recording for topic {prompt.topic.title!r} (persona {prompt.persona}, "
                 f"key {key[:12]}): the prompt or its parameters changed since recording; "
                 "record again with --record"
             )
-        record = self._load(key)
         response = record["response"]
         usage = response.get("usage") or {}
         return Completion(
