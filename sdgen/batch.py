@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import multiprocessing
+import os
 import signal
 import time
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +55,7 @@ class RunOptions:
     temperature: float | None = None
     force: bool = False
     prices: Mapping[str, Price] = field(default_factory=dict)
+    workers: int | None = None  # processes for parsing, validating and formatting; None: auto
 
 
 @dataclass(frozen=True)
@@ -230,6 +234,22 @@ def _finish(out: Path, path: Path, draft: NoteDraft, digest: str,
     return TopicOutcome(draft.topic, "invalid", draft_path, reason=reason, **common)
 
 
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group; the parent decides what stops, not each worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _worker_pool(workers: int | None, topics: int) -> ProcessPoolExecutor | None:
+    """Processes for the CPU work of a large run, so it neither stalls the event loop nor waits
+    on the GIL; small runs (and workers=0) use a thread."""
+    if workers is None:
+        workers = (os.cpu_count() or 1) if topics >= 16 else 0
+    if workers < 1:
+        return None
+    return ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts,
+                               mp_context=multiprocessing.get_context("spawn"))
+
+
 class _Gated:
     """A provider whose calls wait for a slot: concurrency counts requests in flight, so a
     topic that is validating or writing does not hold a slot another topic could stream in."""
@@ -301,9 +321,10 @@ async def run_batch(
         try:
             draft = await generate_note(
                 persona, topic, gated, options.attempts, prompt=prompt,
-                on_state=lambda state, size: display.update(i, topic, state, size))
-            outcome = await asyncio.to_thread(_finish, out, paths[i], draft, digest,
-                                              options.prices)
+                on_state=lambda state, size: display.update(i, topic, state, size),
+                executor=pool)
+            outcome = await loop.run_in_executor(pool, _finish, out, paths[i], draft, digest,
+                                                 dict(options.prices))
         except AuthenticationError as exc:
             result.stopped = str(exc)
             stop.set()
@@ -317,6 +338,7 @@ async def run_batch(
         settle(i, outcome)
 
     loop = asyncio.get_running_loop()
+    pool = _worker_pool(options.workers, len(topics))
     tasks = [asyncio.create_task(one(i)) for i in range(len(topics))]
 
     def interrupt(name: str) -> None:
@@ -341,6 +363,8 @@ async def run_batch(
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
+        if pool:
+            pool.shutdown(wait=True, cancel_futures=True)  # a started write finishes whole
         display.close()
         await provider.aclose()
         result.outcomes = [o for o in outcomes if o is not None]

@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--concurrency", type=int, help="topics in flight at once (default 4)")
     gen.add_argument("--rpm", type=float, help="requests per minute for the whole run")
     gen.add_argument("--tpm", type=float, help="tokens per minute for the whole run")
+    gen.add_argument("--workers", type=int,
+                     help="processes for validating and formatting (default: one per core "
+                          "for runs of 16 topics or more; 0: none)")
     gen.add_argument("--force", action="store_true",
                      help="make every note again, even those whose inputs are unchanged")
     gen.add_argument("--no-stream", dest="stream", action="store_const", const=False,
@@ -112,6 +115,7 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         key: getattr(args, key)
         for key in ("provider", "model", "base_url", "persona", "out", "attempts", "retries",
                     "max_wait", "temperature", "max_tokens", "timeout", "concurrency", "stream", "rpm", "tpm",
+                    "workers",
                     "personas_dir")
     }
     settings, sources = load_settings(cli_values)

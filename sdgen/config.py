@@ -38,6 +38,7 @@ class Settings(BaseModel):
     concurrency: int = Field(default=4, ge=1, le=256)
     rpm: float | None = Field(default=None, gt=0)  # requests per minute, for the whole run
     tpm: float | None = Field(default=None, gt=0)  # tokens per minute (input + output budget)
+    workers: int | None = Field(default=None, ge=0, le=64)  # CPU processes; None: auto
     stream: bool = True
     personas_dir: list[Path] = []
     prices: dict[str, Price] = {}  # per million tokens, for dry-run cost estimates

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from .compose import Prompt, compose, compose_followup
@@ -49,8 +50,8 @@ StateCallback = Callable[[str, int], None]  # (state, characters streamed so far
 
 
 async def generate_note(persona: Persona, topic: Topic, provider: Provider, attempts: int = 2,
-                        *, prompt: Prompt | None = None,
-                        on_state: StateCallback | None = None) -> NoteDraft:
+                        *, prompt: Prompt | None = None, on_state: StateCallback | None = None,
+                        executor: Executor | None = None) -> NoteDraft:
     """Ask, validate, and re-ask with the exact problems, up to ``attempts`` answers."""
     report_state = on_state or (lambda state, size: None)
     report_state("composing", 0)
@@ -72,8 +73,11 @@ async def generate_note(persona: Persona, topic: Topic, provider: Provider, atte
         if completion.finish_reason in _REFUSALS:
             draft.error = f"the model declined to answer (finish reason: {completion.finish_reason})"
             return draft
-        # Parsing and validating a long note is CPU work: keep it off the event loop.
-        draft.body, report = await asyncio.to_thread(check_answer, persona, topic, completion.text)
+        # Parsing and validating a long note is CPU work: keep it off the event loop (in a
+        # worker process when the run has a pool, else in a thread).
+        loop = asyncio.get_running_loop()
+        draft.body, report = await loop.run_in_executor(executor, check_answer, persona, topic,
+                                                        completion.text)
         draft.report = report
         if report.valid and not completion.truncated:
             return draft
