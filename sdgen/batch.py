@@ -15,8 +15,8 @@ import multiprocessing
 import os
 import signal
 import time
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -309,7 +309,15 @@ async def run_batch(
         outcomes[i] = outcome
         display.finish(i, outcome)
 
+    # Topics under way at once: enough to keep every request slot busy while others validate
+    # and write, few enough that a thousand-topic run does not hold a thousand answers.
+    active = asyncio.Semaphore(options.concurrency * 2 + 4)
+
     async def one(i: int) -> None:
+        async with active:
+            await _one(i)
+
+    async def _one(i: int) -> None:
         topic, persona = topics[i], chosen[i]
         prompt = compose(persona, topic)
         digest = input_hash(prompt, persona, provider, options)
