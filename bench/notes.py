@@ -18,7 +18,13 @@ SECTIONS = [
     "⚖️ Trade-offs & Alternatives", "💬 Interview Discussion Points",
 ]
 
-_WORDS = ["partition", "replica", "quorum", "latency", "throughput", "cache", "shard", "leader", "follower", "queue", "consumer", "producer", "idempotent", "backpressure", "failover", "region", "zone", "index", "write", "read", "consistency", "availability", "budget", "p99", "tenant", "gateway", "token", "bucket", "lease", "snapshot", "compaction", "tombstone", "vector", "clock", "saga", "outbox", "stream", "batch", "window", "hotspot"]
+_WORDS = (
+    "partition", "replica", "quorum", "latency", "throughput", "cache", "shard", "leader",
+    "follower", "queue", "consumer", "producer", "idempotent", "backpressure", "failover",
+    "region", "zone", "index", "write", "read", "consistency", "availability", "budget", "p99",
+    "tenant", "gateway", "token", "bucket", "lease", "snapshot", "compaction", "tombstone",
+    "vector", "clock", "saga", "outbox", "stream", "batch", "window", "hotspot",
+)
 
 
 def _sentence(rng: random.Random) -> str:
