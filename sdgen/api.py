@@ -16,12 +16,13 @@ from .index import Topic
 from .limits import RateLimiter
 from .markdown import parse_document
 from .personas import Persona, load_persona
-from .providers import create_provider, default_model
+from .providers import create_provider, default_model, provider_names
 from .providers.base import Provider, ProviderSettings, known_secrets
 from .providers.recording import RecordingProvider, ReplayProvider
+from .regen import RegenResult, read_note, regenerate, resolve_targets
 from .validate import Report, validate_document
 
-__all__ = ["generate", "plan", "provider_settings", "validate_note"]
+__all__ = ["generate", "plan", "provider_settings", "regenerate_sections", "validate_note"]
 
 def provider_settings(settings: Settings, api_key: str | None = None) -> ProviderSettings:
     limiter = RateLimiter(settings.rpm, settings.tpm)
@@ -130,3 +131,42 @@ def validate_note(path: Path, persona: str | None = None,
     if not isinstance(name, str) or not name:
         raise NoteError(f"{path}: no persona in the note's front matter; pass --persona NAME")
     return validate_document(doc, load_persona(name, personas_dir).spec)
+
+
+def regenerate_sections(
+    path: Path,
+    sections: Sequence[str] = (),
+    *,
+    invalid: bool = False,
+    instructions: str | None = None,
+    force: bool = False,
+    settings: Settings | None = None,
+    record: Path | None = None,
+    replay: Path | None = None,
+    **overrides: Any,
+) -> RegenResult:
+    """Regenerate sections of a note in place (by loose name or number, or every invalid one).
+
+    Provider and model come from the note's front matter unless given.
+    """
+    base, _ = load_settings()
+    note = read_note(path, None, overrides.get("personas_dir") or (settings or base).personas_dir)
+    from_note = {k: note.meta[k] for k in ("provider", "model")
+                 if isinstance(note.meta.get(k), str) and overrides.get(k) is None}
+    if overrides.get("provider"):
+        from_note.pop("model", None)  # the note's model belongs to the note's provider
+    if from_note.get("provider") not in provider_names():
+        from_note = {}  # written by a replay or a hand-made recording: use the configured one
+    settings = Settings.model_validate({**(settings or base).model_dump(), **from_note,
+                                        **{k: v for k, v in overrides.items() if v is not None}})
+    targets = resolve_targets(note, sections, invalid)
+    provider = _provider(settings, record, replay)
+
+    async def run() -> RegenResult:
+        try:
+            return await regenerate(note, targets, provider, instructions=instructions,
+                                    attempts=settings.attempts, force=force)
+        finally:
+            await provider.aclose()
+
+    return asyncio.run(run())

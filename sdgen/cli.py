@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._version import __version__
-from .api import generate, plan, validate_note
+from .api import generate, plan, regenerate_sections, validate_note
 from .compose import compose
 from .config import Settings, load_settings
 from .errors import SdgenError, TopicIndexError
@@ -23,6 +23,7 @@ from .index import Topic, read_index, topics_from_args
 from .personas import list_personas, load_persona
 from .progress import make_display, print_summary
 from .providers import default_model, provider_names
+from .regen import read_note
 
 log = logging.getLogger("sdgen")
 
@@ -91,6 +92,26 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--persona", help="persona (default: from the note's front matter)")
     val.add_argument("--json", action="store_true", help="print the report as JSON")
     val.add_argument("--personas-dir", type=Path, action="append")
+
+    regen = sub.add_parser("regen", help="regenerate sections of a note in place",
+                           parents=[common])
+    regen.add_argument("note", type=Path)
+    what = regen.add_mutually_exclusive_group(required=True)
+    what.add_argument("--section", action="append", metavar="NAME",
+                      help="section by name or number (loose: 'api design', '5'); repeatable")
+    what.add_argument("--invalid", action="store_true",
+                      help="regenerate exactly the sections that fail validation")
+    what.add_argument("--list", action="store_true", help="list the sections and their state")
+    regen.add_argument("--instructions", help="what to change, in your words")
+    regen.add_argument("--force", action="store_true",
+                       help="regenerate even if the note was edited by hand")
+    regen.add_argument("--provider")
+    regen.add_argument("--model")
+    regen.add_argument("--base-url")
+    regen.add_argument("--attempts", type=int)
+    regen.add_argument("--record", type=Path, metavar="DIR")
+    regen.add_argument("--replay", type=Path, metavar="DIR")
+    regen.add_argument("--personas-dir", type=Path, action="append")
 
     sub.add_parser("providers", help="list the registered providers")
     return parser
@@ -200,6 +221,39 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0 if report.valid else 1
 
 
+def _cmd_regen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.list:
+        note = read_note(args.note, None, args.personas_dir or [])
+        report = note.report()
+        for number, section in enumerate(report.sections, start=1):
+            state = ("ok" if not section.problems else "FAIL") if section.found else (
+                "absent" if not section.required else "MISSING")
+            print(f"{number:>2}. {state:8} {section.title}", file=out)
+            for problem in section.problems:
+                print(f"              - {problem}", file=out)
+        if note.edited:
+            print("(edited by hand since sdgen wrote it: regen needs --force)", file=out)
+        return 0 if report.valid else 1
+    result = regenerate_sections(
+        args.note, args.section or [], invalid=args.invalid, instructions=args.instructions,
+        force=args.force, record=args.record, replay=args.replay, provider=args.provider,
+        model=args.model, base_url=args.base_url, attempts=args.attempts,
+        personas_dir=args.personas_dir)
+    if not result.sections:
+        print(f"{args.note}: every section is valid; nothing to regenerate", file=err)
+        return 0
+    names = ", ".join(repr(s) for s in result.sections)
+    tokens = sum(c.usage.input_tokens + c.usage.output_tokens for c in result.completions)
+    if result.ok:
+        print(f"regenerated {names} in {args.note} ({len(result.completions)} call(s), "
+              f"{tokens:,} tokens)", file=err)
+        return 0
+    problems = result.report.summary() if result.report else []
+    print(f"sdgen: could not regenerate {names}: {'; '.join(problems[:3]) or 'no valid answer'}"
+          f"; {args.note} is unchanged", file=err)
+    return 1
+
+
 def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
         err: TextIO | None = None) -> int:
     """Run the CLI and return the exit code; never exits by itself."""
@@ -215,7 +269,8 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
     if not args.verbose:
         for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "anthropic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-    commands = {"generate": _cmd_generate, "personas": _cmd_personas, "validate": _cmd_validate}
+    commands = {"generate": _cmd_generate, "personas": _cmd_personas, "validate": _cmd_validate,
+                "regen": _cmd_regen}
     try:
         if args.command == "providers":
             print("\n".join(provider_names()), file=out)
