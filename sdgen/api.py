@@ -96,7 +96,8 @@ def generate(
     _check_out(settings.out)
     options = RunOptions(attempts=settings.attempts, concurrency=settings.concurrency,
                          max_tokens=settings.max_tokens, temperature=settings.temperature,
-                         force=force, prices=settings.prices, workers=settings.workers)
+                         force=force, prices=settings.prices, workers=settings.workers,
+                         continuations=settings.continuations)
     return asyncio.run(run_batch(items, personas, settings.persona, provider, settings.out,
                                  options, display))
 

@@ -56,6 +56,7 @@ class RunOptions:
     force: bool = False
     prices: Mapping[str, Price] = field(default_factory=dict)
     workers: int | None = None  # processes for parsing, validating and formatting; None: auto
+    continuations: int = 2  # follow-up calls for an answer cut at the output limit
 
 
 @dataclass(frozen=True)
@@ -330,7 +331,7 @@ async def run_batch(
             draft = await generate_note(
                 persona, topic, gated, options.attempts, prompt=prompt,
                 on_state=lambda state, size: display.update(i, topic, state, size),
-                executor=pool)
+                executor=pool, continuations=options.continuations)
             outcome = await loop.run_in_executor(pool, _finish, out, paths[i], draft, digest,
                                                  dict(options.prices))
         except AuthenticationError as exc:

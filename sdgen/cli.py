@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--base-url", help="API base URL (OpenAI-compatible servers, proxies)")
     gen.add_argument("--out", type=Path, help="output folder (default: output)")
     gen.add_argument("--attempts", type=int, help="answers per topic, repairs included (default 2)")
+    gen.add_argument("--continuations", type=int,
+                     help="follow-ups for an answer cut at the output limit (default 2)")
     gen.add_argument("--retries", type=int, help="calls per request on 429/5xx/timeouts (default 5)")
     gen.add_argument("--max-wait", type=float, help="longest pause between retries, in seconds")
     gen.add_argument("--temperature", type=float)
@@ -136,7 +138,7 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         key: getattr(args, key)
         for key in ("provider", "model", "base_url", "persona", "out", "attempts", "retries",
                     "max_wait", "temperature", "max_tokens", "timeout", "concurrency", "stream", "rpm", "tpm",
-                    "workers",
+                    "workers", "continuations",
                     "personas_dir")
     }
     settings, sources = load_settings(cli_values)

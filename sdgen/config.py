@@ -30,6 +30,7 @@ class Settings(BaseModel):
     persona: str = "obsidian"
     out: Path = Path("output")
     attempts: int = Field(default=2, ge=1, le=10)  # answers per topic: the first plus repairs
+    continuations: int = Field(default=2, ge=0, le=10)  # follow-ups for an answer cut at the limit
     retries: int = Field(default=5, ge=1, le=20)  # calls per request under the retry policy
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int = Field(default=16000, ge=256)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -11,10 +12,17 @@ from .compose import Prompt, compose, compose_followup
 from .index import Topic
 from .markdown import parse_document
 from .personas import Persona
-from .providers.base import Completion, Provider
+from .providers.base import Completion, Provider, TextCallback
+from .sections import (
+    SectionTarget,
+    ask_for_sections,
+    extract_sections,
+    splice_sections,
+    targets_for,
+)
 from .validate import Report, validate_document
 
-__all__ = ["NoteDraft", "StateCallback", "check_answer", "generate_note"]
+__all__ = ["NoteDraft", "StateCallback", "check_answer", "generate_note", "join_continuation"]
 
 _REFUSALS = {"content_filter", "refusal"}
 
@@ -49,14 +57,66 @@ def check_answer(persona: Persona, topic: Topic, answer: str) -> tuple[str, Repo
 StateCallback = Callable[[str, int], None]  # (state, characters streamed so far)
 
 
+def join_continuation(partial: str, more: str) -> str:
+    """Join a cut answer and its continuation without losing or doubling text.
+
+    Models asked to continue often repeat the line they were cut in, or reopen the code block
+    they were cut inside; both repeats are dropped.
+    """
+    open_fence = len(re.findall(r"(?m)^ {0,3}(?:```|~~~)", partial)) % 2 == 1
+    if open_fence and re.match(r"^\s*(```|~~~)[\w+-]*[ \t]*\n", more):
+        more = more.lstrip().split("\n", 1)[1] if "\n" in more.lstrip() else ""
+    last_line = partial.rsplit("\n", 1)[-1]
+    if len(last_line.strip()) >= 8 and more.lstrip().startswith(last_line.lstrip()):
+        return partial[: len(partial) - len(last_line)] + more.lstrip()
+    for size in range(min(len(partial), len(more), 2000), 15, -1):
+        if partial.endswith(more[:size]):
+            return partial + more[size:]
+    return partial + more
+
+
+async def _complete_whole(persona: Persona, prompt: Prompt, provider: Provider,
+                          draft: NoteDraft, continuations: int,
+                          on_text: TextCallback) -> Completion:
+    """One answer, continued while the provider stops it at the output limit."""
+    completion = await provider.complete(prompt, on_text)
+    draft.completions.append(completion)
+    text = completion.text
+    for _ in range(continuations):
+        if not completion.truncated:
+            break
+        follow = compose_followup(persona, prompt, text, "continue.md.j2")
+        completion = await provider.complete(follow, on_text)
+        draft.completions.append(completion)
+        text = join_continuation(text, completion.text)
+    return Completion(text=text, finish_reason=completion.finish_reason, usage=completion.usage,
+                      provider=completion.provider, model=completion.model,
+                      created=completion.created)
+
+
+def _structure_kept(persona: Persona, report: Report) -> bool:
+    """Enough of the schema is there that fixing sections beats asking for the whole note."""
+    required = [s for s in report.sections if s.required]
+    found = sum(1 for s in required if s.found)
+    return found >= max(1, (len(required) + 1) // 2)
+
+
 async def generate_note(persona: Persona, topic: Topic, provider: Provider, attempts: int = 2,
                         *, prompt: Prompt | None = None, on_state: StateCallback | None = None,
-                        executor: Executor | None = None) -> NoteDraft:
-    """Ask, validate, and re-ask with the exact problems, up to ``attempts`` answers."""
+                        executor: Executor | None = None, continuations: int = 2) -> NoteDraft:
+    """Ask, validate, and repair up to ``attempts`` answers in all.
+
+    A repair asks only for the failing sections and splices them in while the note's structure
+    holds; an answer whose structure is lost is asked for again whole, with the exact problems.
+    An answer cut at the output limit is continued up to ``continuations`` times.
+    """
     report_state = on_state or (lambda state, size: None)
     report_state("composing", 0)
     prompt = prompt or compose(persona, topic)
+    topic_prompt = prompt
     draft = NoteDraft(topic=topic, persona=persona.name, prompt_hash=prompt.prompt_hash)
+    loop = asyncio.get_running_loop()
+    targets: list[SectionTarget] = []  # the sections a targeted repair asked for
     for attempt in range(1, attempts + 1):
         received = 0
         state = "streaming" if attempt == 1 else "repairing"
@@ -67,28 +127,37 @@ async def generate_note(persona: Persona, topic: Topic, provider: Provider, atte
             report_state(state, received)
 
         report_state(state, 0)
-        completion = await provider.complete(prompt, count)
-        draft.completions.append(completion)
+        completion = await _complete_whole(persona, prompt, provider, draft, continuations, count)
         report_state("validating", received)
         if completion.finish_reason in _REFUSALS:
             draft.error = f"the model declined to answer (finish reason: {completion.finish_reason})"
             return draft
+        if targets:  # a targeted repair: splice the sections into the note we have
+            replacements = extract_sections(persona, completion.text, targets)
+            body = splice_sections(persona, draft.body, targets, replacements)
+            targets = []
+        else:
+            body = completion.text
         # Parsing and validating a long note is CPU work: keep it off the event loop (in a
         # worker process when the run has a pool, else in a thread).
-        loop = asyncio.get_running_loop()
         draft.body, report = await loop.run_in_executor(executor, check_answer, persona, topic,
-                                                        completion.text)
+                                                        body)
         draft.report = report
         if report.valid and not completion.truncated:
+            draft.error = None
             return draft
+        draft.error = "the answer was cut off at the token limit" if completion.truncated else None
         if attempt == attempts:
             break
+        if _structure_kept(persona, report) and not completion.truncated:
+            failing = [i for i, s in enumerate(report.sections) if s.problems]
+            targets = targets_for(persona, parse_document(draft.body), failing, report)
+            prompt = ask_for_sections(persona, draft.body, targets, topic_prompt)
+            continue
         problems = report.summary()
         if completion.truncated:
             problems.insert(0, "the answer was cut off at the token limit: keep every section "
                                "more concise so the whole document fits")
         prompt = compose_followup(persona, prompt, completion.text, "repair.md.j2",
                                   problems=problems)
-    if draft.completions and draft.completions[-1].truncated and not draft.error:
-        draft.error = "the answer was cut off at the token limit"
     return draft

@@ -26,21 +26,46 @@ def _without_mermaid(text: str) -> str:
     return re.sub(r"```mermaid\nflowchart LR.*?```\n", "", text, flags=re.S)
 
 
-def test_invalid_answer_is_sent_back_with_its_problems(httpx2_mock: respx.Router) -> None:
-    good = answer("obsidian_valid.md")
-    bad = _without_mermaid(good)
+HLD_SECTION = """## 6. 🏗️ High-Level Architecture (HLD)
+
+```mermaid
+flowchart LR
+    C[Clients] --> G[Gateway + limiter sidecar]
+    G --> R[(Redis)]
+    G --> B[Backends]
+```
+
+- Every request is checked in the sidecar against Redis before it reaches a backend.
+"""
+
+
+def test_repair_asks_only_for_the_failing_section(httpx2_mock: respx.Router) -> None:
+    bad = _without_mermaid(answer("obsidian_valid.md"))
     route = httpx2_mock.post(OPENAI_URL).mock(side_effect=[
-        openai_stream(bad, usage=(1000, 3000)), openai_stream(good, usage=(4000, 3200))])
+        openai_stream(bad, usage=(1000, 3000)), openai_stream(HLD_SECTION, usage=(4000, 120))])
     assert run(["generate", "Rate Limiter", "--out", "out"]) == 0
     assert route.call_count == 2
     repair = sent_json(route, 1)["messages"]
-    assert [m["role"] for m in repair] == ["system", "user", "assistant", "user"]
-    assert repair[2]["content"] == bad
-    assert "High-Level Architecture (HLD): needs a diagram" in repair[3]["content"]
+    assert [m["role"] for m in repair] == ["system", "user"]
+    assert 'Rewrite only the section "High-Level Architecture (HLD)"' in repair[1]["content"]
+    assert "fix: needs a diagram" in repair[1]["content"]
     meta, _, body = split_front_matter(Path("out/obsidian/rate-limiter.md").read_text())
-    assert meta["input_tokens"] == 5000 and meta["output_tokens"] == 6200
-    assert "```mermaid\nflowchart LR" in body
+    assert meta["input_tokens"] == 5000 and meta["output_tokens"] == 3120
+    assert "G --> R[(Redis)]" in body
+    assert "## 7. 🧩 Microservices Decomposition" in body  # the rest of the first answer stays
     assert run(["validate", "out/obsidian/rate-limiter.md"]) == 0
+
+
+def test_answer_with_its_structure_lost_is_asked_for_whole(httpx2_mock: respx.Router) -> None:
+    good = answer("obsidian_valid.md")
+    lost = "# Rate Limiter\n\nA rate limiter caps requests per client. " * 5
+    route = httpx2_mock.post(OPENAI_URL).mock(side_effect=[openai_stream(lost),
+                                                           openai_stream(good)])
+    assert run(["generate", "Rate Limiter", "--out", "out"]) == 0
+    repair = sent_json(route, 1)["messages"]
+    assert [m["role"] for m in repair] == ["system", "user", "assistant", "user"]
+    assert repair[2]["content"] == lost
+    assert "System Overview: missing section" in repair[3]["content"]
 
 
 def test_answer_still_invalid_goes_to_drafts_and_exits_1(httpx2_mock: respx.Router,
@@ -131,3 +156,64 @@ def test_bad_index_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_no_topics_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["generate", "--out", "out"]) == 2
     assert "no topics" in capsys.readouterr().err
+
+
+def _cut(text: str, marker: str) -> tuple[str, str]:
+    at = text.index(marker)
+    return text[:at], text[at:]
+
+
+def test_answer_cut_mid_sentence_is_continued(httpx2_mock: respx.Router) -> None:
+    full = answer("senior_valid.md")
+    head, tail = _cut(full, "partitioned databases (Cassandra")  # mid-sentence
+    assert head and tail
+    last_line = head.rsplit("\n", 1)[-1]
+    route = httpx2_mock.post(OPENAI_URL).mock(side_effect=[
+        openai_stream(head, finish="length", usage=(1000, 2000)),
+        openai_stream(last_line + tail, usage=(3000, 900))])  # the model repeats its last line
+    assert run(["generate", "Consistent Hashing", "--persona", "senior", "--out", "out"]) == 0
+    follow = sent_json(route, 1)["messages"]
+    assert [m["role"] for m in follow] == ["system", "user", "assistant", "user"]
+    assert follow[2]["content"] == head and "Continue exactly where it stopped" in follow[3]["content"]
+    body = Path("out/senior/consistent-hashing.md").read_text()
+    assert body.count("Clear Real-World Examples") == 1
+    assert "membership changes move only neighbouring arcs" in body
+
+
+def test_answer_cut_inside_a_code_block_is_continued(httpx2_mock: respx.Router) -> None:
+    full = answer("senior_valid.md")
+    head, tail = _cut(full, "    def node_for(self, key: str) -> str:")
+    route = httpx2_mock.post(OPENAI_URL).mock(side_effect=[
+        openai_stream(head, finish="length"),
+        openai_stream("```python\n" + tail)])  # the model reopens the block it was cut in
+    assert run(["generate", "Consistent Hashing", "--persona", "senior", "--out", "out"]) == 0
+    assert route.call_count == 2
+    note = Path("out/senior/consistent-hashing.md").read_text()
+    code = note.split("```python\n")[1].split("```")[0]
+    assert "class HashRing:" in code and "def node_for" in code
+    assert note.count("```python") == 1
+
+
+def test_still_truncated_after_continuations_is_never_final(httpx2_mock: respx.Router) -> None:
+    full = answer("senior_valid.md")
+    pieces = [full[:2000], full[2000:4000], full[4000:6000]]
+    httpx2_mock.post(OPENAI_URL).mock(side_effect=[
+        openai_stream(p, finish="length") for p in pieces] * 2)
+    assert run(["generate", "CH", "--persona", "senior", "--out", "out", "--attempts", "1"]) == 1
+    assert not Path("out/senior/ch.md").exists()
+    report = json.loads(Path("out/_drafts/senior/ch.report.json").read_text())
+    assert "cut off" in report["error"]
+
+
+@pytest.mark.parametrize(("partial", "more", "joined"), [
+    ("The ring maps ke", "ys to nodes.", "The ring maps keys to nodes."),
+    ("Intro.\nThe ring maps keys to", "The ring maps keys to nodes.\n",
+     "Intro.\nThe ring maps keys to nodes.\n"),
+    ("text\n```python\nx = 1\n", "```python\ny = 2\n```\n", "text\n```python\nx = 1\ny = 2\n```\n"),
+    ("A long sentence that the model will repeat in part", "will repeat in part, then go on.",
+     "A long sentence that the model will repeat in part, then go on."),
+])
+def test_join_continuation(partial: str, more: str, joined: str) -> None:
+    from sdgen.pipeline import join_continuation
+
+    assert join_continuation(partial, more) == joined
