@@ -127,7 +127,8 @@ def validate_note(path: Path, persona: str | None = None,
         raise NoteError(f"{path}: not UTF-8 text, so not a Markdown note") from exc
     except OSError as exc:
         raise NoteError(f"{path}: cannot read: {exc.strerror}") from exc
-    doc = parse_document(text)
+    # A raw model answer validates as its note would: preamble, wrapper fence and sign-off apart.
+    doc = parse_document(text, raw_answer=True)
     name = persona or doc.front_matter.get("persona")
     if not isinstance(name, str) or not name:
         raise NoteError(f"{path}: no persona in the note's front matter; pass --persona NAME")

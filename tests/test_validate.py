@@ -215,3 +215,10 @@ def test_emoji_before_the_number_and_setext_headings() -> None:
     text = answer("emoji_valid.md").replace("## 1. 🔍 Overview", "## 🔍 1. Overview")
     text = text.replace("## 8. 💡 Best Practices & Tips", "💡 Best Practices & Tips\n---------")
     assert _check("emoji", text)[1] == []
+
+
+def test_validate_accepts_a_raw_answer_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "answer.md"
+    path.write_text(answer("obsidian_valid.md"), encoding="utf-8")  # preamble + ```markdown fence
+    assert run(["validate", str(path), "--persona", "obsidian", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["valid"] is True
