@@ -12,7 +12,7 @@ Placeholder = Literal["topic", "question"]
 REQUIREMENT_TEXT: dict[str, str] = {
     "mermaid": "a fenced ```mermaid diagram",
     "ascii_diagram": "an ASCII/box-drawing diagram in a fenced code block",
-    "diagram": "a diagram (a ```mermaid block or an ASCII diagram in a fenced block)",
+    "diagram": "a diagram (a ```mermaid block, or an ASCII diagram in a ```text block)",
     "table": "a Markdown table",
     "code": "a fenced code block with a language tag",
     "callout": "an Obsidian callout (> [!note], > [!tip], > [!warning] ...)",

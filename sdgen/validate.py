@@ -20,7 +20,9 @@ _MATCH_THRESHOLD = 0.8
 _DIAGRAM_CHARS = re.compile(r"[\u2190-\u21ff\u2500-\u257f\u25a0-\u25ff\u27f0-\u27ff]")
 _ASCII_ART = re.compile(r"(\+-{2,}|-{2,}>|<-{2,}|={2,}>|\|.*\||-{3,}\+|\[[^\]]+\]\s*-+)")
 _PLAIN_INFOS = {"", "text", "txt", "ascii", "plaintext", "plain", "diagram", "none", "art"}
-_NOT_CODE = _PLAIN_INFOS | {"mermaid", "markdown", "md"}
+# Diagram languages models reach for (seed 003 asks for Excalidraw too); they count as diagrams.
+_DIAGRAM_INFOS = {"mermaid", "excalidraw", "plantuml", "puml", "dot", "graphviz", "d2", "svg"}
+_NOT_CODE = _PLAIN_INFOS | _DIAGRAM_INFOS | {"markdown", "md"}
 _PARENTHETICAL = re.compile(r"\s*\([^)]*\)")
 
 
@@ -173,6 +175,8 @@ def _present(doc: Document, start: int, end: int) -> set[str]:
             continue
         if fence.info == "mermaid" and fence.content.strip():
             found.add("mermaid")
+        if fence.info in _DIAGRAM_INFOS and fence.content.strip():
+            found.add("diagram")
         if _is_ascii_diagram(fence.info, fence.content):
             found.add("ascii_diagram")
         if fence.info not in _NOT_CODE and fence.content.strip():
