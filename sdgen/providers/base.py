@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import os
 import re
 import time
@@ -139,8 +140,8 @@ def _retry_after(exc: BaseException) -> float | None:
 
 def is_retryable(exc: BaseException) -> bool:
     """429, 408, 5xx (529 overloaded too), timeouts, dropped connections and cut streams."""
-    if isinstance(exc, IncompleteAnswerError | EmptyAnswerError):
-        return True
+    if isinstance(exc, IncompleteAnswerError | EmptyAnswerError | json.JSONDecodeError):
+        return True  # a cut or garbled stream: the next attempt is usually whole
     status = _status(exc)
     if status is not None:
         return status in {408, 409, 429} or status >= 500
@@ -175,6 +176,8 @@ def describe_failure(exc: BaseException, provider: str, secret: str | None) -> P
         error = body.get("error", body)
         if isinstance(error, dict):
             detail = str(error.get("message", ""))
+    if isinstance(exc, json.JSONDecodeError):
+        detail = f"malformed data in the response ({exc.msg})"
     detail = redact(detail or str(exc).splitlines()[0] if str(exc) else type(exc).__name__, secret)
     if status in {401, 403}:
         return AuthenticationError(
