@@ -23,6 +23,7 @@ from .index import Topic, read_index, topics_from_args
 from .personas import list_personas, load_persona
 from .progress import make_display, print_summary
 from .providers import default_model, provider_names
+from .providers.base import known_secrets, redact
 from .regen import read_note
 
 log = logging.getLogger("sdgen")
@@ -256,6 +257,32 @@ def _cmd_regen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1
 
 
+class _RedactKeys(logging.Filter):
+    """Keys never reach a log line, whatever logs it (the SDKs' and HTTP clients' debug logs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, *known_secrets())
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def _configure_logging(verbose: bool, err: TextIO) -> None:
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_RedactKeys())
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not getattr(h, "_sdgen", False)]
+    handler._sdgen = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # The parser's rule-by-rule trace is noise even when debugging sdgen.
+    logging.getLogger("markdown_it").setLevel(logging.WARNING)
+    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "anthropic"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
 def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
         err: TextIO | None = None) -> int:
     """Run the CLI and return the exit code; never exits by itself."""
@@ -266,11 +293,7 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse prints its own usage line
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=err)
-    if not args.verbose:
-        for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "anthropic"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configure_logging(args.verbose, err)
     commands = {"generate": _cmd_generate, "personas": _cmd_personas, "validate": _cmd_validate,
                 "regen": _cmd_regen}
     try:
