@@ -20,10 +20,12 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import PersonaError
 from .index import Topic
+from .markdown import set_top_level
 from .personas import Persona
 from .schema import REQUIREMENT_TEXT, SectionSpec
 
-__all__ = ["Message", "Prompt", "compose", "compose_followup", "render_template"]
+__all__ = ["Message", "Prompt", "compose", "compose_followup", "render_note_template",
+           "render_template"]
 
 Role = Literal["system", "user", "assistant"]
 
@@ -42,11 +44,13 @@ class Prompt:
     topic: Topic
     messages: tuple[Message, ...]
     max_tokens: int | None = None
+    script: tuple[str, ...] = ()  # a conversation's later user turns, sent one by one
     prompt_hash: str = field(default="")
 
     def __post_init__(self) -> None:
         if not self.prompt_hash:
-            payload = json.dumps([[m.role, m.content] for m in self.messages], ensure_ascii=False)
+            payload = json.dumps([[[m.role, m.content] for m in self.messages], self.script],
+                                 ensure_ascii=False)
             digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
             object.__setattr__(self, "prompt_hash", digest)
 
@@ -79,6 +83,9 @@ def _environment_for(template_dirs: tuple[str, ...]) -> SandboxedEnvironment:
     )
     env.globals["requirement_text"] = REQUIREMENT_TEXT
     env.filters["requirement"] = REQUIREMENT_TEXT.__getitem__
+    env.filters["top_level"] = set_top_level
+    env.filters["quote"] = lambda text: "\n".join(
+        f"> {line}".rstrip() for line in str(text).strip().split("\n"))
     return env
 
 
@@ -144,12 +151,20 @@ def compose(persona: Persona, topic: Topic) -> Prompt:
     }
     system = render_template(persona, "system.md.j2", **values)
     user = render_template(persona, "user.md.j2", **values)
+    script = tuple(render_template(persona, turn, **values) for turn in spec.turns)
     return Prompt(
         persona=spec.name,
         topic=topic,
         messages=(Message("system", system), Message("user", user)),
         max_tokens=spec.max_tokens,
+        script=script,
     )
+
+
+def render_note_template(persona: Persona, topic: Topic, turns: list[dict[str, str]]) -> str:
+    """A conversation's note, assembled from every turn by the persona's note template."""
+    return render_template(persona, persona.spec.note_template, topic=topic.title,
+                           context=topic.context or "", turns=turns)
 
 
 def compose_followup(persona: Persona, prompt: Prompt, answer: str, template: str,

@@ -96,10 +96,19 @@ class Estimate:
 
 def estimate(prompt: Prompt, model: str, max_tokens: int,
              prices: Mapping[str, Price] | None = None) -> Estimate:
-    text = "\n".join(m.content for m in prompt.messages)
-    tokens, method = estimate_tokens(text, model)
+    """One call's estimate; a conversation's counts every turn, each resending all before it
+    (earlier answers, not yet written, counted at a quarter of the output budget each)."""
     budget = min(max_tokens, prompt.max_tokens) if prompt.max_tokens else max_tokens
+    text = "\n".join([*(m.content for m in prompt.messages), *prompt.script])
+    _, method = estimate_tokens(text, model)
+    tokens = 0
+    sent = [m.content for m in prompt.messages]
+    for turn, user in enumerate(["", *prompt.script]):
+        if user:
+            sent.append(user)
+        tokens += estimate_tokens("\n".join(sent), model)[0] + turn * (budget // 4)
+    turns = 1 + len(prompt.script)
     price = price_for(model, prices)
-    cost = (tokens * price.input + budget * price.output) / 1e6 if price else None
-    return Estimate(prompt.topic.title, prompt.persona, len(prompt.messages), len(text), tokens,
-                    budget, method, cost)
+    cost = (tokens * price.input + turns * budget * price.output) / 1e6 if price else None
+    return Estimate(prompt.topic.title, prompt.persona, len(prompt.messages) + len(prompt.script),
+                    len(text), tokens, turns * budget, method, cost)

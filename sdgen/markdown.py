@@ -251,3 +251,23 @@ def parse_document(text: str, *, raw_answer: bool = False) -> Document:
             info = token.info.strip().split(maxsplit=1)[0].lower() if token.info.strip() else ""
             doc.fences.append(Fence(info, token.content, token.map[0], _fence_closed(lines, token)))
     return doc
+
+
+def set_top_level(text: str, level: int, drop_title: bool = True) -> str:
+    """Shift a fragment's headings so its highest is at ``level`` (a turn's answer placed inside
+    a note); a lone level-1 title that would clash with the note's own is dropped."""
+    doc = parse_document(extract_answer(text))
+    lines = list(doc.lines)
+    headings = list(doc.headings)
+    if drop_title and headings and headings[0].level == 1 and sum(
+            1 for h in headings if h.level == 1) == 1 and len(headings) > 1:
+        lines[headings[0].line] = ""
+        headings = headings[1:]
+    if headings:
+        shift = level - min(h.level for h in headings)
+        for heading in headings:
+            new = min(6, max(1, heading.level + shift))
+            line = lines[heading.line]
+            if line.lstrip().startswith("#"):
+                lines[heading.line] = "#" * new + " " + line.lstrip().lstrip("#").lstrip()
+    return "\n".join(lines).strip("\n") + "\n"

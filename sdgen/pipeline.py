@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
-from .compose import Prompt, compose, compose_followup
+from .compose import Message, Prompt, compose, compose_followup, render_note_template
 from .index import Topic
 from .markdown import parse_document
 from .personas import Persona
@@ -94,6 +94,38 @@ async def _complete_whole(persona: Persona, prompt: Prompt, provider: Provider,
                       created=completion.created)
 
 
+async def _converse(persona: Persona, prompt: Prompt, provider: Provider, draft: NoteDraft,
+                    continuations: int, on_text: TextCallback) -> tuple[Completion, Prompt]:
+    """Hold a conversation persona's whole conversation; the note is assembled from every turn.
+
+    Returns a completion whose text is the assembled note, and the conversation so far (for a
+    repair asked within it).
+    """
+    turns: list[dict[str, str]] = []
+    conversation = Prompt(persona=prompt.persona, topic=prompt.topic, messages=prompt.messages,
+                          max_tokens=prompt.max_tokens)
+    users = [prompt.messages[-1].content, *prompt.script]
+    completion: Completion | None = None
+    for index, user in enumerate(users):
+        if index:
+            conversation = Prompt(
+                persona=prompt.persona, topic=prompt.topic, max_tokens=prompt.max_tokens,
+                messages=(*conversation.messages, Message("assistant", turns[-1]["answer"]),
+                          Message("user", user)))
+        completion = await _complete_whole(persona, conversation, provider, draft,
+                                           continuations, on_text)
+        if completion.finish_reason in _REFUSALS or completion.truncated:
+            return completion, conversation
+        turns.append({"user": user, "answer": completion.text})
+    assert completion is not None
+    history = Prompt(persona=prompt.persona, topic=prompt.topic, max_tokens=prompt.max_tokens,
+                     messages=(*conversation.messages, Message("assistant", turns[-1]["answer"])))
+    note = render_note_template(persona, prompt.topic, turns)
+    return Completion(text=note, finish_reason=completion.finish_reason, usage=completion.usage,
+                      provider=completion.provider, model=completion.model,
+                      created=completion.created), history
+
+
 def _structure_kept(persona: Persona, report: Report) -> bool:
     """Enough of the schema is there that fixing sections beats asking for the whole note."""
     required = [s for s in report.sections if s.required]
@@ -117,6 +149,7 @@ async def generate_note(persona: Persona, topic: Topic, provider: Provider, atte
     draft = NoteDraft(topic=topic, persona=persona.name, prompt_hash=prompt.prompt_hash)
     loop = asyncio.get_running_loop()
     targets: list[SectionTarget] = []  # the sections a targeted repair asked for
+    history = prompt  # a conversation persona's whole conversation, once held
     for attempt in range(1, attempts + 1):
         received = 0
         state = "streaming" if attempt == 1 else "repairing"
@@ -127,7 +160,12 @@ async def generate_note(persona: Persona, topic: Topic, provider: Provider, atte
             report_state(state, received)
 
         report_state(state, 0)
-        completion = await _complete_whole(persona, prompt, provider, draft, continuations, count)
+        if attempt == 1 and persona.spec.turns:
+            completion, history = await _converse(persona, prompt, provider, draft,
+                                                  continuations, count)
+        else:
+            completion = await _complete_whole(persona, prompt, provider, draft, continuations,
+                                               count)
         report_state("validating", received)
         if completion.finish_reason in _REFUSALS:
             draft.error = f"the model declined to answer (finish reason: {completion.finish_reason})"
@@ -149,10 +187,13 @@ async def generate_note(persona: Persona, topic: Topic, provider: Provider, atte
         draft.error = "the answer was cut off at the token limit" if completion.truncated else None
         if attempt == attempts:
             break
-        if _structure_kept(persona, report) and not completion.truncated:
+        conversation = persona.spec.turns and not completion.truncated
+        if conversation or (_structure_kept(persona, report) and not completion.truncated):
             failing = [i for i, s in enumerate(report.sections) if s.problems]
             targets = targets_for(persona, parse_document(draft.body), failing, report)
-            prompt = ask_for_sections(persona, draft.body, targets, topic_prompt)
+            # A conversation is repaired within itself: the sections are asked for after it.
+            prompt = ask_for_sections(persona, draft.body, targets, topic_prompt,
+                                      history=history if persona.spec.turns else None)
             continue
         problems = report.summary()
         if completion.truncated:

@@ -56,6 +56,10 @@ class PersonaSpec(_Strict):
     document_recommends: tuple[Requirement, ...] = ()
     max_tokens: int | None = None
     multi_turn: bool = False
+    # A conversation persona: the user turns after the first (templates), and the template that
+    # assembles the note from every turn. The first turn is user.md.j2, as for any persona.
+    turns: tuple[str, ...] = ()
+    note_template: str = "note.md.j2"
     default_question: str = ""
     sections: tuple[SectionSpec, ...]
 

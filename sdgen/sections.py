@@ -56,19 +56,23 @@ def find_section(persona: Persona, doc: Document, query: str) -> int | None:
 
 
 def ask_for_sections(persona: Persona, note: str, targets: Sequence[SectionTarget],
-                     topic_prompt: Prompt, instructions: str | None = None) -> Prompt:
-    """The persona's system prompt, then a request for just these sections of the note."""
+                     topic_prompt: Prompt, instructions: str | None = None,
+                     history: Prompt | None = None) -> Prompt:
+    """The persona's system prompt, then a request for just these sections of the note; after a
+    conversation (``history``) the request continues it instead."""
     spec = persona.spec
     request = render_template(
-        persona, "sections.md.j2", topic=topic_prompt.topic.title, note=note.strip(),
+        persona, "sections.md.j2", topic=topic_prompt.topic.title,
+        note="" if history else note.strip(),
         instructions=instructions or "",
         targets=[{"title": t.title, "heading_line": t.heading_line, "problems": t.problems,
                   "requirements": [REQUIREMENT_TEXT[r] for r in spec.sections[t.index].requires]}
                  for t in targets],
     )
-    system = [m for m in topic_prompt.messages if m.role == "system"]
+    before = history.messages if history else tuple(
+        m for m in topic_prompt.messages if m.role == "system")
     return Prompt(persona=topic_prompt.persona, topic=topic_prompt.topic,
-                  messages=(*system, Message("user", request)), max_tokens=topic_prompt.max_tokens)
+                  messages=(*before, Message("user", request)), max_tokens=topic_prompt.max_tokens)
 
 
 def extract_sections(persona: Persona, answer: str,
