@@ -31,11 +31,11 @@ CONTEXT = "100M new URLs a month, 10B redirects, links never expire, analytics a
 def _check_conversation(bodies: list[dict[str, object]], system_apart: bool) -> None:
     roles = [[m["role"] for m in b["messages"]] for b in bodies]  # type: ignore[index]
     lead = [] if system_apart else ["system"]
-    assert roles == [lead + ["user"], lead + ["user", "assistant", "user"],
-                     lead + ["user", "assistant", "user", "assistant", "user"]]
+    assert roles == [[*lead, "user"], [*lead, "user", "assistant", "user"],
+                     [*lead, "user", "assistant", "user", "assistant", "user"]]
     last = bodies[2]["messages"]
     texts = [m["content"] for m in last]  # type: ignore[index]
-    assert texts[-5 if system_apart else -5].startswith("Design URL Shortener")
+    assert texts[-5].startswith("Design URL Shortener")
     assert texts[-4] == QUESTIONS and CONTEXT in texts[-3]
     assert texts[-2] == SUMMARY and texts[-1].strip() == "That's all."
 
