@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .batch import RunDisplay, RunOptions, RunResult, run_batch
+from .batch import RunDisplay, RunOptions, RunResult, TopicOutcome, run_batch
+from .chat import ChatIO, run_chat
 from .compose import Prompt, compose
 from .config import Settings, load_settings
 from .errors import ConfigError, NoteError, OutputError
@@ -22,7 +23,7 @@ from .providers.recording import RecordingProvider, ReplayProvider
 from .regen import RegenResult, read_note, regenerate, resolve_targets
 from .validate import Report, validate_document
 
-__all__ = ["generate", "plan", "provider_settings", "regenerate_sections", "validate_note"]
+__all__ = ["chat", "generate", "plan", "provider_settings", "regenerate_sections", "validate_note"]
 
 def provider_settings(settings: Settings, api_key: str | None = None) -> ProviderSettings:
     limiter = RateLimiter(settings.rpm, settings.tpm)
@@ -168,6 +169,24 @@ def regenerate_sections(
         try:
             return await regenerate(note, targets, provider, instructions=instructions,
                                     attempts=settings.attempts, force=force)
+        finally:
+            await provider.aclose()
+
+    return asyncio.run(run())
+
+
+def chat(topic: str, io: ChatIO, *, settings: Settings | None = None, record: Path | None = None,
+         replay: Path | None = None, **overrides: Any) -> TopicOutcome:
+    """Hold a conversation persona's interview with a person, then write the note."""
+    overrides.setdefault("persona", "interview")
+    settings, _, personas = _resolve([], overrides, settings)
+    provider = _provider(settings, record, replay)
+    _check_out(settings.out)
+
+    async def run() -> TopicOutcome:
+        try:
+            return await run_chat(personas[settings.persona], topic, provider, settings.out, io,
+                                  settings.attempts)
         finally:
             await provider.aclose()
 

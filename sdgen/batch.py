@@ -213,7 +213,7 @@ def _cost(completions: list[Completion], prices: Mapping[str, Price]) -> float |
     return total
 
 
-def _finish(out: Path, path: Path, draft: NoteDraft, digest: str,
+def finish_note(out: Path, path: Path, draft: NoteDraft, digest: str,
             prices: Mapping[str, Price]) -> TopicOutcome:
     # A model can echo anything it was shown; a key must not reach a note or a draft.
     draft.body = redact(draft.body, *known_secrets())
@@ -332,7 +332,7 @@ async def run_batch(
                 persona, topic, gated, options.attempts, prompt=prompt,
                 on_state=lambda state, size: display.update(i, topic, state, size),
                 executor=pool, continuations=options.continuations)
-            outcome = await loop.run_in_executor(pool, _finish, out, paths[i], draft, digest,
+            outcome = await loop.run_in_executor(pool, finish_note, out, paths[i], draft, digest,
                                                  dict(options.prices))
         except AuthenticationError as exc:
             result.stopped = str(exc)

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._version import __version__
-from .api import generate, plan, regenerate_sections, validate_note
+from .api import chat, generate, plan, regenerate_sections, validate_note
+from .chat import ChatIO
 from .compose import compose
 from .config import Settings, load_settings
 from .errors import SdgenError, TopicIndexError
@@ -115,6 +116,17 @@ def _parser() -> argparse.ArgumentParser:
     regen.add_argument("--record", type=Path, metavar="DIR")
     regen.add_argument("--replay", type=Path, metavar="DIR")
     regen.add_argument("--personas-dir", type=Path, action="append")
+
+    talk = sub.add_parser("chat", help="hold the interview conversation in the terminal",
+                          parents=[common])
+    talk.add_argument("topic", help='what to design, e.g. "Design a ride-hailing service"')
+    talk.add_argument("--persona", help="a conversation persona (default: interview)")
+    for option in ("--provider", "--model", "--base-url"):
+        talk.add_argument(option)
+    talk.add_argument("--out", type=Path)
+    talk.add_argument("--record", type=Path, metavar="DIR")
+    talk.add_argument("--replay", type=Path, metavar="DIR")
+    talk.add_argument("--personas-dir", type=Path, action="append")
 
     sub.add_parser("providers", help="list the registered providers")
     return parser
@@ -283,6 +295,28 @@ def _configure_logging(verbose: bool, err: TextIO) -> None:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
+def _cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    def ask(prompt: str) -> str | None:
+        out.write(prompt)
+        out.flush()
+        line = sys.stdin.readline()
+        return line.rstrip("\n") if line else None
+
+    print('Answer the questions; say "That\'s all" (or press Ctrl-D) when you are done.\n',
+          file=err)
+    outcome = chat(args.topic, ChatIO(ask, out), record=args.record, replay=args.replay,
+                   **{k: v for k, v in {"persona": args.persona, "provider": args.provider,
+                                        "model": args.model, "base_url": args.base_url,
+                                        "out": args.out,
+                                        "personas_dir": args.personas_dir}.items() if v})
+    if outcome.status == "written":
+        print(f"note written: {outcome.path}", file=err)
+        return 0
+    print(f"sdgen: the note is not valid ({outcome.reason}); the draft is kept at {outcome.path}",
+          file=err)
+    return 1
+
+
 def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
         err: TextIO | None = None) -> int:
     """Run the CLI and return the exit code; never exits by itself."""
@@ -295,7 +329,7 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
     _configure_logging(args.verbose, err)
     commands = {"generate": _cmd_generate, "personas": _cmd_personas, "validate": _cmd_validate,
-                "regen": _cmd_regen}
+                "regen": _cmd_regen, "chat": _cmd_chat}
     try:
         if args.command == "providers":
             print("\n".join(provider_names()), file=out)

@@ -1,0 +1,68 @@
+"""`sdgen chat` driven through a pseudo-terminal, against a real server on loopback."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.server import TestServer
+from sdgen.cli import run
+from tests.test_interview import DESIGN, QUESTIONS, SUMMARY
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _reply(request: dict[str, Any]) -> str:
+    users = [m for m in request["messages"] if m["role"] == "user"]
+    if len(users) == 1:
+        return QUESTIONS
+    if "That's all" in users[-1]["content"]:
+        return DESIGN
+    return SUMMARY
+
+
+def _read_until(fd: int, marker: bytes, seen: bytearray, times: int = 1,
+                timeout: float = 30) -> None:
+    """Read the terminal until ``marker`` has appeared ``times`` times in all."""
+    deadline = time.monotonic() + timeout
+    while seen.count(marker) < times:
+        assert time.monotonic() < deadline, seen.decode(errors="replace")[-500:]
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                return
+
+
+def test_chat_in_a_terminal_writes_a_valid_note() -> None:
+    with TestServer(answer=_reply, chunks=10) as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SDGEN_", "OPENAI_"))}
+        args = [sys.executable, "-m", "sdgen", "chat", "URL Shortener", "--provider",
+                "openai-compatible", "--base-url", server.url, "--model", "local", "--out", "out"]
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: sdgen, with the pseudo-terminal as its terminal
+            os.execvpe(sys.executable, args, env)
+        seen = bytearray()
+        _read_until(fd, b"you> ", seen)
+        assert b"Do links expire, or live forever?" in seen  # the questions, as they streamed
+        os.write(fd, b"100M new links a month, links never expire.\n")
+        _read_until(fd, b"you> ", seen, times=2)
+        os.write(fd, b"Analytics can be asynchronous.\n")
+        _read_until(fd, b"you> ", seen, times=3)
+        os.write(fd, b"That's all\n")
+        _read_until(fd, b"note written", seen)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")[-800:]
+        assert b"FEATURE EXPECTATIONS" in seen and b"HIGH LEVEL DESIGN" in seen
+        assert server.counts["answered"] == 4  # questions, two answers, the design
+    note = Path("out/interview/url-shortener.md")
+    text = note.read_text()
+    assert "100M new links a month" in text and "Analytics can be asynchronous." in text
+    assert text.count("```mermaid") == 2
+    assert run(["validate", str(note)]) == 0
