@@ -59,6 +59,10 @@ def _resolve(topics: Sequence[Topic | str], overrides: dict[str, Any],
     items = [t if isinstance(t, Topic) else Topic(t) for t in topics]
     names = dict.fromkeys([settings.persona, *(t.persona for t in items if t.persona)])
     personas = {name: load_persona(name, settings.personas_dir) for name in names if name}
+    # A broken template fails here, with its file named, before anything is written.
+    for name, persona in personas.items():
+        sample = next((t for t in items if (t.persona or settings.persona) == name), None)
+        compose(persona, sample or Topic("Preflight"))
     return settings, items, personas
 
 

@@ -57,7 +57,9 @@ def _check(title: str, where: str) -> str:
 
 
 def topics_from_args(titles: list[str], question: str | None = None) -> list[Topic]:
-    return [Topic(_check(t, f"topic {i}"), question=question) for i, t in enumerate(titles, 1)]
+    topics = [Topic(_check(t, f"topic {i}"), question=question) for i, t in enumerate(titles, 1)]
+    _no_duplicates(topics, "arguments")
+    return topics
 
 
 def _parse_text(text: str, name: str) -> list[Topic]:
@@ -146,7 +148,19 @@ def parse_index(text: str, name: str, kind: str | None = None) -> list[Topic]:
     topics = parser(text, name)
     if not topics:
         raise TopicIndexError(f"{name}: no topics in the index")
+    _no_duplicates(topics, name)
     return topics
+
+
+def _no_duplicates(topics: list[Topic], where: str) -> None:
+    """The same topic twice in the same category is a mistake, not two notes."""
+    seen: set[tuple[str, str, str]] = set()
+    for topic in topics:
+        key = (topic.title.casefold(), (topic.category or "").casefold(), topic.persona or "")
+        if key in seen:
+            within = f" in category {topic.category!r}" if topic.category else ""
+            raise TopicIndexError(f"{where}: duplicate topic {topic.title!r}{within}")
+        seen.add(key)
 
 
 def read_index(path: Path) -> list[Topic]:
