@@ -38,6 +38,15 @@ def _notes() -> list[str]:
     return sorted(p.name for p in Path("out/visual").glob("*.md") if p.name != "index.md")
 
 
+def _rerun_asks_only_for(router: respx.Router, expected_calls: int) -> None:
+    """After the fault, a rerun finishes the rest and never repeats a finished topic."""
+    router.routes.clear()
+    route = router.post(OPENAI_URL).mock(side_effect=lambda request: openai_stream(CARD))
+    assert _batch() == 0
+    assert route.call_count == expected_calls
+    assert _notes() == ["alpha.md", "beta.md", "gamma.md"]
+
+
 def _sse(body: str) -> httpx.Response:
     return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
 
@@ -58,6 +67,7 @@ def test_empty_answer_is_retried_then_fails_that_topic(httpx2_mock: respx.Router
     assert _notes() == ["alpha.md", "gamma.md"]
     beta = next(t for t in _report()["topics"] if t["topic"] == "Beta")  # type: ignore[attr-defined]
     assert beta["status"] == "failed" and "empty answer" in beta["reason"]
+    _rerun_asks_only_for(httpx2_mock, 1)
 
 
 def test_anthropic_stream_without_message_stop_is_retried(httpx2_mock: respx.Router) -> None:
@@ -104,3 +114,16 @@ def test_disk_full_leaves_no_partial_note(httpx2_mock: respx.Router,
     assert "No space left on device" in capsys.readouterr().err
     assert "beta.md" not in _notes()
     assert not [p for p in Path("out").rglob("*") if p.name.endswith(".tmp")]
+    monkeypatch.setattr(os, "replace", real_replace)  # space was freed
+    _rerun_asks_only_for(httpx2_mock, 3 - len(_notes()))
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+def test_transient_status_in_a_batch(httpx2_mock: respx.Router, status: int) -> None:
+    failing = httpx.Response(status, json={"error": {"message": "try later"}})
+    route = httpx2_mock.post(OPENAI_URL).mock(side_effect=lambda request: (
+        failing if b"Topic: Beta" in request.content else openai_stream(CARD)))
+    assert _batch("--retries", "3") == 1  # Beta fails after its retries; the others finish
+    assert route.call_count == 2 + 3
+    assert _notes() == ["alpha.md", "gamma.md"]
+    _rerun_asks_only_for(httpx2_mock, 1)
