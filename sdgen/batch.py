@@ -213,6 +213,11 @@ def _cost(completions: list[Completion], prices: Mapping[str, Price]) -> float |
     return total
 
 
+def conversation_path(note: Path) -> Path:
+    """Where a conversation note's conversation is kept (a dot-file: vaults ignore it)."""
+    return note.with_name(f".{note.stem}.conversation.json")
+
+
 def finish_note(out: Path, path: Path, draft: NoteDraft, digest: str,
             prices: Mapping[str, Price]) -> TopicOutcome:
     # A model can echo anything it was shown; a key must not reach a note or a draft.
@@ -226,6 +231,10 @@ def finish_note(out: Path, path: Path, draft: NoteDraft, digest: str,
     if draft.valid:
         note = render_note(draft.body, front_matter(draft, draft.topic.category, digest))
         atomic_write(path, note)
+        if draft.conversation:  # kept beside the note, for regenerating a section within it
+            atomic_write(conversation_path(path), json.dumps(
+                {"topic": draft.topic.title, "persona": draft.persona,
+                 "messages": draft.conversation}, indent=1, ensure_ascii=False) + "\n")
         stale = out / DRAFTS / path.relative_to(out)
         for leftover in (stale, stale.with_suffix(".report.json")):
             leftover.unlink(missing_ok=True)

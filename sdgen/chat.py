@@ -95,6 +95,7 @@ async def run_chat(persona: Persona, title: str, provider: Provider, out: Path, 
         body = splice_sections(persona, draft.body, targets,
                                extract_sections(persona, fixed.text, targets))
         draft.body, draft.report = check_answer(persona, topic, body)
+    draft.conversation = [{"role": m.role, "content": m.content} for m in messages]
     path = note_path(out, persona.name, None, title)
     digest = input_hash(prompt, persona, provider, RunOptions())
     outcome = finish_note(out, path, draft, digest, {})

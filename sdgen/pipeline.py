@@ -38,6 +38,7 @@ class NoteDraft:
     report: Report | None = None
     completions: list[Completion] = field(default_factory=list)
     error: str | None = None
+    conversation: list[dict[str, str]] = field(default_factory=list)  # a conversation persona's
 
     @property
     def valid(self) -> bool:
@@ -163,6 +164,8 @@ async def generate_note(persona: Persona, topic: Topic, provider: Provider, atte
         if attempt == 1 and persona.spec.turns:
             completion, history = await _converse(persona, prompt, provider, draft,
                                                   continuations, count)
+            draft.conversation = [{"role": m.role, "content": m.content}
+                                  for m in history.messages]
         else:
             completion = await _complete_whole(persona, prompt, provider, draft, continuations,
                                                count)

@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import json
+
 import yaml
 
+from .batch import conversation_path
 from .compose import Message, Prompt, compose
 from .errors import NoteError, SdgenError
 from .index import Topic
@@ -142,7 +145,8 @@ async def regenerate(note: Note, targets: Sequence[SectionTarget], provider: Pro
         result.report = note.report()
         return result
     topic_prompt = compose(note.persona, note.topic())
-    prompt = ask_for_sections(note.persona, note.body, targets, topic_prompt, instructions)
+    prompt = ask_for_sections(note.persona, note.body, targets, topic_prompt, instructions,
+                              history=_stored_conversation(note, topic_prompt), with_note=True)
     body = note.body
     for _ in range(max(1, attempts)):
         completion = await provider.complete(prompt)
@@ -161,6 +165,20 @@ async def regenerate(note: Note, targets: Sequence[SectionTarget], provider: Pro
             persona=prompt.persona, topic=prompt.topic, max_tokens=prompt.max_tokens,
             messages=(*prompt.messages, *_follow_up(completion.text, problems)))
     return result
+
+
+def _stored_conversation(note: Note, topic_prompt: Prompt) -> Prompt | None:
+    """A conversation note's conversation, kept beside it, as the context of a regeneration."""
+    path = conversation_path(note.path)
+    if not note.persona.spec.turns or not path.is_file():
+        return None
+    try:
+        messages = json.loads(path.read_text(encoding="utf-8"))["messages"]
+        kept = tuple(Message(m["role"], m["content"]) for m in messages)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise NoteError(f"{path}: unreadable conversation: {exc}") from exc
+    return Prompt(persona=topic_prompt.persona, topic=topic_prompt.topic, messages=kept,
+                  max_tokens=topic_prompt.max_tokens)
 
 
 def _follow_up(answer: str, problems: list[str]) -> tuple[Message, ...]:

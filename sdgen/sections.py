@@ -57,13 +57,14 @@ def find_section(persona: Persona, doc: Document, query: str) -> int | None:
 
 def ask_for_sections(persona: Persona, note: str, targets: Sequence[SectionTarget],
                      topic_prompt: Prompt, instructions: str | None = None,
-                     history: Prompt | None = None) -> Prompt:
+                     history: Prompt | None = None, with_note: bool = False) -> Prompt:
     """The persona's system prompt, then a request for just these sections of the note; after a
-    conversation (``history``) the request continues it instead."""
+    conversation (``history``) the request continues it instead, showing the note only when
+    ``with_note`` (it may have changed since the conversation)."""
     spec = persona.spec
     request = render_template(
         persona, "sections.md.j2", topic=topic_prompt.topic.title,
-        note="" if history else note.strip(),
+        note=note.strip() if with_note or not history else "",
         instructions=instructions or "",
         targets=[{"title": t.title, "heading_line": t.heading_line, "problems": t.problems,
                   "requirements": [REQUIREMENT_TEXT[r] for r in spec.sections[t.index].requires]}

@@ -127,3 +127,24 @@ def test_dry_run_counts_every_turn(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["generate", "URL Shortener", "--persona", "interview", "--dry-run"]) == 0
     row = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("URL Shortener"))
     assert row.split()[3] == "4"  # system + three user turns
+
+
+def test_regen_of_a_section_continues_the_stored_conversation(
+        httpx2_mock: respx.Router, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-interview-000000000")
+    bodies: list[dict[str, object]] = []
+    route = httpx2_mock.post(OPENAI_URL).mock(
+        side_effect=lambda r: _replies(r, bodies, openai_stream))
+    assert run(["generate", "--index", _index(tmp_path), "--persona", "interview",
+                "--out", "out"]) == 0
+    stored = Path("out/interview/web/.url-shortener.conversation.json")
+    assert json.loads(stored.read_text())["messages"][-1]["content"] == DESIGN
+    justify = "## (6) JUSTIFY [5 min]\n\n- CDN absorbs 80% of reads; Redis 8K QPS; P99 30 ms.\n"
+    route.side_effect = None
+    route.return_value = openai_stream(justify)
+    assert run(["regen", "out/interview/web/url-shortener.md", "--section", "justify"]) == 0
+    request = json.loads(route.calls[-1].request.content)["messages"]
+    assert [m["role"] for m in request] == ["system", "user", "assistant", "user", "assistant",
+                                            "user", "assistant", "user"]
+    assert request[6]["content"] == DESIGN and "<note>" in request[7]["content"]
+    assert "Redis 8K QPS" in _note()
