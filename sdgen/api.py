@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .batch import RunDisplay, RunOptions, RunResult, TopicOutcome, run_batch
+from .batch_api import BatchState, batch_status, collect_batches, list_batches, submit_batch
 from .chat import ChatIO, run_chat
 from .compose import Prompt, compose
 from .config import Settings, load_settings
@@ -18,12 +19,14 @@ from .limits import RateLimiter
 from .markdown import parse_document
 from .personas import Persona, load_persona
 from .providers import create_provider, default_model, provider_names
-from .providers.base import Provider, ProviderSettings, known_secrets
+from .providers.base import BatchStatus, Provider, ProviderSettings, known_secrets
 from .providers.recording import RecordingProvider, ReplayProvider
 from .regen import RegenResult, read_note, regenerate, resolve_targets
 from .validate import Report, validate_document
 
-__all__ = ["chat", "generate", "plan", "provider_settings", "regenerate_sections", "validate_note"]
+__all__ = ["batches", "chat", "collect", "generate", "plan", "provider_settings",
+           "regenerate_sections", "submit", "validate_note"]
+
 
 def provider_settings(settings: Settings, api_key: str | None = None) -> ProviderSettings:
     limiter = RateLimiter(settings.rpm, settings.tpm)
@@ -99,12 +102,48 @@ def generate(
     settings, items, personas = _resolve(topics, overrides, settings)
     provider = _provider(settings, record, replay)
     _check_out(settings.out)
-    options = RunOptions(attempts=settings.attempts, concurrency=settings.concurrency,
-                         max_tokens=settings.max_tokens, temperature=settings.temperature,
-                         force=force, prices=settings.prices, workers=settings.workers,
-                         continuations=settings.continuations)
     return asyncio.run(run_batch(items, personas, settings.persona, provider, settings.out,
-                                 options, display))
+                                 _options(settings, force), display))
+
+
+def _options(settings: Settings, force: bool = False) -> RunOptions:
+    return RunOptions(attempts=settings.attempts, concurrency=settings.concurrency,
+                      max_tokens=settings.max_tokens, temperature=settings.temperature,
+                      force=force, prices=settings.prices, workers=settings.workers,
+                      continuations=settings.continuations)
+
+
+def submit(topics: Sequence[Topic | str], *, settings: Settings | None = None,
+           force: bool = False, **overrides: Any) -> BatchState | None:
+    """Submit the topics through the provider's batch API (None: every note is up to date)."""
+    settings, items, personas = _resolve(topics, overrides, settings)
+    provider = _provider(settings, None, None)
+    _check_out(settings.out)
+    return asyncio.run(submit_batch(items, personas, settings.persona, provider, settings.out,
+                                    _options(settings, force), settings.personas_dir))
+
+
+def _batch_provider(state: BatchState, settings: Settings) -> Provider:
+    return _provider(settings.model_copy(update={"provider": state.provider,
+                                                 "model": state.model}), None, None)
+
+
+def batches(out: Path | None = None, **overrides: Any) -> list[tuple[BatchState, BatchStatus]]:
+    """Every batch submitted into an output folder, with where it stands now."""
+    settings, _ = load_settings(overrides)
+    folder = out or settings.out
+    return [(state, asyncio.run(batch_status(state, _batch_provider(state, settings))))
+            for state in list_batches(folder) if not state.collected_at]
+
+
+def collect(out: Path | None = None, display: RunDisplay | None = None,
+            **overrides: Any) -> list[tuple[BatchState, RunResult | None]]:
+    """Collect every ended, uncollected batch of an output folder (None: still running)."""
+    settings, _ = load_settings(overrides)
+    folder = out or settings.out
+    return [(state, asyncio.run(collect_batches(state, _batch_provider(state, settings), folder,
+                                                display)))
+            for state in list_batches(folder) if not state.collected_at]
 
 
 def plan(topics: Sequence[Topic | str], *, settings: Settings | None = None,

@@ -386,13 +386,19 @@ async def run_batch(
         display.close()
         await provider.aclose()
         result.outcomes = [o for o in outcomes if o is not None]
-        result.unfinished = len(topics) - len(result.outcomes)
-        _write_indexes(out, topics, chosen, paths, result)
-        result.wall_time = time.monotonic() - started
-        result.report_path = out / REPORT_FILE
-        atomic_write(result.report_path, json.dumps(result.as_json(), indent=2,
-                                                    ensure_ascii=False) + "\n")
+        conclude(out, topics, chosen, paths, result, started)
     return result
+
+
+def conclude(out: Path, topics: Sequence[Topic], chosen: Sequence[Persona],
+             paths: Sequence[Path], result: RunResult, started: float) -> None:
+    """The end of any run: the persona indexes and the run report."""
+    result.unfinished = len(topics) - len(result.outcomes)
+    _write_indexes(out, topics, chosen, paths, result)
+    result.wall_time = time.monotonic() - started
+    result.report_path = out / REPORT_FILE
+    atomic_write(result.report_path, json.dumps(result.as_json(), indent=2,
+                                                ensure_ascii=False) + "\n")
 
 
 def _write_indexes(out: Path, topics: Sequence[Topic], chosen: Sequence[Persona],

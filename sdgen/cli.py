@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._version import __version__
-from .api import chat, generate, plan, regenerate_sections, validate_note
+from .api import (
+    batches,
+    chat,
+    collect,
+    generate,
+    plan,
+    regenerate_sections,
+    submit,
+    validate_note,
+)
 from .chat import ChatIO
 from .compose import compose
 from .config import Settings, load_settings
@@ -73,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--record", type=Path, metavar="DIR", help="store every exchange under DIR")
     gen.add_argument("--replay", type=Path, metavar="DIR",
                      help="answer from recordings in DIR: no network, no key")
+    gen.add_argument("--batch-api", action="store_true",
+                     help="submit through the provider's batch API (about half the price); "
+                          "then `sdgen batch status` and `sdgen batch collect`")
     gen.add_argument("--dry-run", action="store_true",
                      help="make no call: print sizes, token and cost estimates per topic")
     gen.add_argument("--show-prompts", action="store_true",
@@ -117,6 +129,14 @@ def _parser() -> argparse.ArgumentParser:
     regen.add_argument("--replay", type=Path, metavar="DIR")
     regen.add_argument("--personas-dir", type=Path, action="append")
 
+    batch = sub.add_parser("batch", help="provider batches: status, collect")
+    bsub = batch.add_subparsers(dest="batch_command", required=True)
+    for name, text in (("status", "where each submitted batch stands"),
+                       ("collect", "validate, repair and write every ended batch")):
+        cmd = bsub.add_parser(name, help=text, parents=[common])
+        cmd.add_argument("--out", type=Path, help="the output folder the batch was submitted for")
+        cmd.add_argument("-q", "--quiet", action="store_true")
+
     talk = sub.add_parser("chat", help="hold the interview conversation in the terminal",
                           parents=[common])
     talk.add_argument("topic", help='what to design, e.g. "Design a ride-hailing service"')
@@ -160,6 +180,15 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.dry_run:
         return _dry_run(topics, settings, args.show_prompts, out)
+    if args.batch_api:
+        state = submit(topics, settings=settings, force=args.force)
+        if state is None:
+            print("every note is up to date: nothing to submit", file=err)
+            return 0
+        print(f"submitted batch {state.batch_id} to {state.provider}: {len(state.topics)} "
+              f"request(s). Next: sdgen batch status --out {settings.out}; then "
+              f"sdgen batch collect --out {settings.out}", file=err)
+        return 0
     result = generate(topics, settings=settings, display=make_display(err, args.quiet),
                       record=args.record, replay=args.replay, force=args.force)
     if not args.quiet or not result.ok:
@@ -295,6 +324,26 @@ def _configure_logging(verbose: bool, err: TextIO) -> None:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
+def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.batch_command == "status":
+        found = batches(args.out)
+        if not found:
+            print("no uncollected batches", file=out)
+        for state, status in found:
+            counts = ", ".join(f"{k} {v}" for k, v in status.counts.items())
+            print(f"{state.batch_id}  {state.provider}/{state.model}  {status.state}"
+                  f"{' (ended: collect it)' if status.ended else ''}  {counts}", file=out)
+        return 0
+    code = 0
+    for state, result in collect(args.out, make_display(err, args.quiet)):
+        if result is None:
+            print(f"{state.batch_id}: still running; collect it later", file=err)
+            continue
+        print_summary(result, err)
+        code = max(code, 0 if result.ok else 1)
+    return code
+
+
 def _cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     def ask(prompt: str) -> str | None:
         out.write(prompt)
@@ -329,7 +378,7 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
     _configure_logging(args.verbose, err)
     commands = {"generate": _cmd_generate, "personas": _cmd_personas, "validate": _cmd_validate,
-                "regen": _cmd_regen, "chat": _cmd_chat}
+                "regen": _cmd_regen, "chat": _cmd_chat, "batch": _cmd_batch}
     try:
         if args.command == "providers":
             print("\n".join(provider_names()), file=out)

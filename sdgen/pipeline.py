@@ -78,9 +78,10 @@ def join_continuation(partial: str, more: str) -> str:
 
 async def _complete_whole(persona: Persona, prompt: Prompt, provider: Provider,
                           draft: NoteDraft, continuations: int,
-                          on_text: TextCallback) -> Completion:
-    """One answer, continued while the provider stops it at the output limit."""
-    completion = await provider.complete(prompt, on_text)
+                          on_text: TextCallback, first: Completion | None = None) -> Completion:
+    """One answer (``first`` when it came from a batch), continued while the provider stops it
+    at the output limit."""
+    completion = first or await provider.complete(prompt, on_text)
     draft.completions.append(completion)
     text = completion.text
     for _ in range(continuations):
@@ -136,12 +137,14 @@ def _structure_kept(persona: Persona, report: Report) -> bool:
 
 async def generate_note(persona: Persona, topic: Topic, provider: Provider, attempts: int = 2,
                         *, prompt: Prompt | None = None, on_state: StateCallback | None = None,
-                        executor: Executor | None = None, continuations: int = 2) -> NoteDraft:
+                        executor: Executor | None = None, continuations: int = 2,
+                        first: Completion | None = None) -> NoteDraft:
     """Ask, validate, and repair up to ``attempts`` answers in all.
 
     A repair asks only for the failing sections and splices them in while the note's structure
     holds; an answer whose structure is lost is asked for again whole, with the exact problems.
-    An answer cut at the output limit is continued up to ``continuations`` times.
+    An answer cut at the output limit is continued up to ``continuations`` times. ``first`` is
+    an answer already in hand (from a provider batch): it is validated and repaired online.
     """
     report_state = on_state or (lambda state, size: None)
     report_state("composing", 0)
@@ -168,7 +171,7 @@ async def generate_note(persona: Persona, topic: Topic, provider: Provider, atte
                                   for m in history.messages]
         else:
             completion = await _complete_whole(persona, prompt, provider, draft, continuations,
-                                               count)
+                                               count, first if attempt == 1 else None)
         report_state("validating", received)
         if completion.finish_reason in _REFUSALS:
             draft.error = f"the model declined to answer (finish reason: {completion.finish_reason})"

@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
@@ -19,6 +19,8 @@ from ..errors import AuthenticationError, ProviderCallError, ProviderError
 from ..limits import RateLimiter
 
 __all__ = [
+    "BatchProvider",
+    "BatchStatus",
     "Completion",
     "IncompleteAnswerError",
     "Provider",
@@ -31,6 +33,7 @@ __all__ = [
     "reservation",
 ]
 
+T = TypeVar("T")
 TextCallback = Callable[[str], None]  # receives each piece of streamed text as it arrives
 
 
@@ -84,6 +87,27 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    """Where a provider batch stands."""
+
+    batch_id: str
+    ended: bool
+    state: str  # the provider's own word for it
+    counts: dict[str, int]
+
+
+@runtime_checkable
+class BatchProvider(Protocol):
+    """A provider that can also take a whole list at once, at batch prices."""
+
+    async def submit_batch(self, requests: list[tuple[str, Prompt]]) -> str: ...
+
+    async def batch_status(self, batch_id: str) -> BatchStatus: ...
+
+    async def batch_results(self, batch_id: str) -> dict[str, Completion | str]: ...
 
 
 class IncompleteAnswerError(Exception):
@@ -195,9 +219,9 @@ def reservation(prompt: Prompt, max_tokens: int) -> int:
 
 
 async def call_with_retries(
-    call: Callable[[], Awaitable[Completion]], settings: ProviderSettings, secret: str | None,
+    call: Callable[[], Awaitable[T]], settings: ProviderSettings, secret: str | None,
     reserve: int = 0,
-) -> Completion:
+) -> T:
     """Run one provider call under the rate limits and retry policy; failures -> ProviderErrors."""
     retrying = AsyncRetrying(
         stop=stop_after_attempt(max(1, settings.attempts)),
@@ -211,11 +235,11 @@ async def call_with_retries(
             with attempt:
                 if limiter:
                     await limiter.acquire(reserve)
-                completion = await call()
-                if limiter:
-                    used = completion.usage.input_tokens + completion.usage.output_tokens
+                result = await call()
+                if limiter and isinstance(result, Completion):
+                    used = result.usage.input_tokens + result.usage.output_tokens
                     limiter.refund(reserve - used if used else 0)
-                return completion
+                return result
     except ProviderError:
         raise
     except Exception as exc:

@@ -1,0 +1,159 @@
+"""Provider batch APIs, mocked at HTTP with their documented request and response formats."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from sdgen.cli import run
+from tests.helpers import answer
+
+CARD = answer("visual_valid.md")
+BROKEN = CARD.replace("```text", "").replace("```\n", "\n")  # the diagram is no longer fenced
+NOW = 1763800000
+
+
+@pytest.fixture(autouse=True)
+def keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-batch-000000000000000")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-batch-0000000000")
+    monkeypatch.setenv("SDGEN_MAX_WAIT", "0.01")
+
+
+def _openai_batch(status: str, output: str | None = None) -> dict[str, Any]:
+    return {"id": "batch_abc", "object": "batch", "endpoint": "/v1/chat/completions",
+            "input_file_id": "file-in", "completion_window": "24h", "status": status,
+            "created_at": NOW, "output_file_id": output, "error_file_id": None,
+            "request_counts": {"total": 3, "completed": 3 if output else 0, "failed": 0}}
+
+
+def _chat(text: str) -> dict[str, Any]:
+    return {"id": "chatcmpl-1", "object": "chat.completion", "created": NOW, "model": "gpt-5.4-mini",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500}}
+
+
+def test_openai_batch_submit_status_collect(httpx2_mock: respx.Router,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    uploaded: list[str] = []
+
+    def upload(request: httpx.Request) -> httpx.Response:
+        uploaded.extend(re.findall(r'\{"custom_id".*\}', request.content.decode()))
+        return httpx.Response(200, json={"id": "file-in", "object": "file", "bytes": 100,
+                                         "created_at": NOW, "filename": "sdgen-batch.jsonl",
+                                         "purpose": "batch", "status": "processed"})
+
+    httpx2_mock.post("https://api.openai.com/v1/files").mock(side_effect=upload)
+    create = httpx2_mock.post("https://api.openai.com/v1/batches").mock(
+        return_value=httpx.Response(200, json=_openai_batch("validating")))
+    assert run(["generate", "Alpha", "Beta", "Gamma", "--persona", "visual", "--out", "out",
+                "--batch-api"]) == 0
+    assert "submitted batch batch_abc" in capsys.readouterr().err
+    lines = [json.loads(x) for x in uploaded]
+    assert [x["url"] for x in lines] == ["/v1/chat/completions"] * 3
+    assert all("stream" not in x["body"] and x["body"]["messages"][0]["role"] == "system"
+               for x in lines)
+    assert json.loads(create.calls[0].request.content)["completion_window"] == "24h"
+    assert not list(Path("out").rglob("*.md"))  # nothing is written until collected
+
+    # Another process, later: still running.
+    status = httpx2_mock.get("https://api.openai.com/v1/batches/batch_abc").mock(
+        return_value=httpx.Response(200, json=_openai_batch("in_progress")))
+    assert run(["batch", "status", "--out", "out"]) == 0
+    assert "batch_abc" in capsys.readouterr().out
+    assert run(["batch", "collect", "--out", "out"]) == 0
+    assert "still running" in capsys.readouterr().err
+
+    # Ended: Beta's answer is invalid and is repaired online, through the same provider.
+    status.mock(return_value=httpx.Response(200, json=_openai_batch("completed", "file-out")))
+    results = "\n".join(json.dumps({
+        "id": f"req_{i}", "custom_id": line["custom_id"], "error": None,
+        "response": {"status_code": 200, "request_id": "r",
+                     "body": _chat(BROKEN if "Beta" in json.dumps(line) else CARD)}})
+        for i, line in enumerate(lines))
+    httpx2_mock.get("https://api.openai.com/v1/files/file-out/content").mock(
+        return_value=httpx.Response(200, content=results.encode()))
+    repair = httpx2_mock.post("https://api.openai.com/v1/chat/completions").mock(
+        return_value=httpx.Response(200, headers={"content-type": "text/event-stream"},
+                                    content=_sse_section()))
+    assert run(["batch", "collect", "--out", "out"]) == 0
+    assert repair.call_count == 1
+    assert sorted(p.name for p in Path("out/visual").glob("*.md")) == [
+        "alpha.md", "beta.md", "gamma.md", "index.md"]
+    for name in ("alpha", "beta", "gamma"):
+        assert run(["validate", f"out/visual/{name}.md"]) == 0
+    report = json.loads(Path("out/run-report.json").read_text())
+    assert report["counts"]["written"] == 3
+    # Collected once: a rerun of collect has nothing left, and generate skips every note.
+    assert run(["batch", "collect", "--out", "out"]) == 0
+    assert run(["generate", "Alpha", "Beta", "Gamma", "--persona", "visual", "--out", "out",
+                "--batch-api"]) == 0
+    assert "nothing to submit" in capsys.readouterr().err
+
+
+def _sse_section() -> bytes:
+    section = CARD[CARD.index("## 🖼️ Diagram"):CARD.index("## 📌 Key Points")]
+    events = [{"id": "c", "object": "chat.completion.chunk", "created": NOW, "model": "m",
+               "choices": [{"index": 0, "delta": {"content": section}, "finish_reason": None}]},
+              {"id": "c", "object": "chat.completion.chunk", "created": NOW, "model": "m",
+               "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
+    return "".join(f"data: {json.dumps(e)}\n\n" for e in events).encode() + b"data: [DONE]\n\n"
+
+
+def _anthropic_batch(ended: bool) -> dict[str, Any]:
+    return {"id": "msgbatch_1", "type": "message_batch",
+            "processing_status": "ended" if ended else "in_progress",
+            "request_counts": {"processing": 0 if ended else 2, "succeeded": 1 if ended else 0,
+                               "errored": 1 if ended else 0, "canceled": 0, "expired": 0},
+            "created_at": "2026-11-22T10:00:00Z", "expires_at": "2026-11-23T10:00:00Z",
+            "ended_at": "2026-11-22T11:00:00Z" if ended else None, "archived_at": None,
+            "cancel_initiated_at": None,
+            "results_url": ("https://api.anthropic.com/v1/messages/batches/msgbatch_1/results"
+                            if ended else None)}
+
+
+def test_anthropic_message_batches(httpx2_mock: respx.Router) -> None:
+    create = httpx2_mock.post("https://api.anthropic.com/v1/messages/batches").mock(
+        return_value=httpx.Response(200, json=_anthropic_batch(False)))
+    assert run(["generate", "Alpha", "Beta", "--persona", "visual", "--provider", "anthropic",
+                "--out", "out", "--batch-api"]) == 0
+    requests = json.loads(create.calls[0].request.content)["requests"]
+    assert len(requests) == 2 and requests[0]["params"]["system"]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", r["custom_id"]) for r in requests)
+    httpx2_mock.get("https://api.anthropic.com/v1/messages/batches/msgbatch_1").mock(
+        return_value=httpx.Response(200, json=_anthropic_batch(True)))
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-6",
+               "content": [{"type": "text", "text": CARD}], "stop_reason": "end_turn",
+               "stop_sequence": None, "usage": {"input_tokens": 1500, "output_tokens": 600}}
+    lines = [{"custom_id": requests[0]["custom_id"],
+              "result": {"type": "succeeded", "message": message}},
+             {"custom_id": requests[1]["custom_id"],
+              "result": {"type": "errored", "error": {"type": "error", "error": {
+                  "type": "invalid_request_error", "message": "prompt is too long"}}}}]
+    httpx2_mock.get("https://api.anthropic.com/v1/messages/batches/msgbatch_1/results").mock(
+        return_value=httpx.Response(200, content="\n".join(json.dumps(x) for x in lines).encode()))
+    assert run(["batch", "collect", "--out", "out"]) == 1  # Beta errored in the batch
+    report = json.loads(Path("out/run-report.json").read_text())
+    assert report["counts"]["written"] == 1 and report["counts"]["failed"] == 1
+    beta = next(t for t in report["topics"] if t["topic"] == "Beta")
+    assert "prompt is too long" in beta["reason"]
+    assert "input_tokens: 1500" in Path("out/visual/alpha.md").read_text()
+
+
+def test_conversation_personas_cannot_be_batched(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["generate", "URL Shortener", "--persona", "interview", "--batch-api",
+                "--out", "out"]) == 2
+    assert "holds a conversation" in capsys.readouterr().err
+
+
+def test_compatible_servers_have_no_batch_api(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["generate", "X", "--provider", "openai-compatible", "--base-url",
+                "http://127.0.0.1:9/v1", "--model", "m", "--batch-api", "--out", "out"]) == 2
+    assert "no batch API" in capsys.readouterr().err
