@@ -5,7 +5,7 @@
 """
 
 from ._version import __version__
-from .api import generate, validate_note
+from .api import batches, chat, collect, generate, plan, regenerate_sections, submit, validate_note
 from .batch import RunResult, TopicOutcome
 from .compose import Prompt, compose
 from .config import Settings, load_settings
@@ -28,11 +28,17 @@ __all__ = [
     "Topic",
     "TopicOutcome",
     "__version__",
+    "batches",
+    "chat",
+    "collect",
     "compose",
     "generate",
     "list_personas",
     "load_persona",
     "load_settings",
+    "plan",
     "read_index",
+    "regenerate_sections",
+    "submit",
     "validate_note",
 ]

@@ -1,0 +1,25 @@
+"""The library API a user imports: small, complete, and usable without the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import respx
+
+import sdgen
+from tests.helpers import OPENAI_URL, answer, openai_stream
+
+
+def test_every_public_name_is_exported() -> None:
+    assert sorted(sdgen.__all__) == sdgen.__all__
+    for name in sdgen.__all__:
+        assert hasattr(sdgen, name), name
+
+
+def test_generate_and_validate_from_python(httpx2_mock: respx.Router, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-api-00000000000000")
+    httpx2_mock.post(OPENAI_URL).mock(return_value=openai_stream(answer("senior_valid.md")))
+    result = sdgen.generate(["Consistent Hashing"], persona="senior", out=Path("notes"))
+    assert result.ok and result.count("written") == 1
+    path = result.outcomes[0].path
+    assert path is not None and sdgen.validate_note(path).valid
