@@ -9,6 +9,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from .batch import RunResult, TopicOutcome
 from .index import Topic
@@ -58,6 +59,7 @@ class LiveDisplay:
         self.task = self.progress.add_task("notes", total=0)
         self.flight: dict[int, tuple[str, str, int]] = {}
         self.input_tokens = self.output_tokens = 0
+        self.cost = 0.0
         self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False)
         self._last = 0.0
 
@@ -65,11 +67,13 @@ class LiveDisplay:
         table = Table.grid(padding=(0, 2))
         for title, state, received in list(self.flight.values())[:12]:
             detail = f"~{_tokens(received):,} tok" if received else ""
-            table.add_row(f"[cyan]{state}[/]", title[:60], detail)
+            # Titles are data: Text, so a "[" in a topic is not read as markup.
+            table.add_row(Text(state, style="cyan"), Text(title[:60]), detail)
         more = len(self.flight) - 12
         if more > 0:
             table.add_row("", f"... and {more} more", "")
-        totals = f"tokens: {self.input_tokens:,} in / {self.output_tokens:,} out"
+        totals = (f"tokens: {self.input_tokens:,} in / {self.output_tokens:,} out"
+                  f"{f'; est. cost ${self.cost:.4f}' if self.cost else ''}")
         return Group(self.progress, table, totals)
 
     def start(self, total: int) -> None:
@@ -87,10 +91,11 @@ class LiveDisplay:
         self.flight.pop(index, None)
         self.input_tokens += outcome.input_tokens
         self.output_tokens += outcome.output_tokens
+        self.cost += outcome.cost or 0.0
         self.progress.advance(self.task)
         if outcome.status in {"invalid", "failed"}:
-            self.console.print(f"[red]{_MARK[outcome.status]}[/] {outcome.topic.title}: "
-                               f"{outcome.reason}")
+            self.console.print(Text.assemble((_MARK[outcome.status], "red"),
+                                             f" {outcome.topic.title}: {outcome.reason}"))
         self.live.update(self._render())
 
     def close(self) -> None:
@@ -100,7 +105,7 @@ class LiveDisplay:
 def make_display(stream: TextIO, quiet: bool = False) -> PlainDisplay | LiveDisplay:
     """A live display on a terminal (unless quiet), plain lines anywhere else."""
     if not quiet and stream.isatty():
-        return LiveDisplay(Console(file=stream))
+        return LiveDisplay(Console(file=stream, highlight=False))
     return PlainDisplay(stream, quiet)
 
 
@@ -120,9 +125,9 @@ def print_summary(result: RunResult, stream: TextIO) -> None:
     console.print(table)
     for outcome in result.outcomes:
         if outcome.status in {"invalid", "failed"}:
-            console.print(f"{_MARK[outcome.status]} {outcome.topic.title}: {outcome.reason}")
+            console.print(Text(f"{_MARK[outcome.status]} {outcome.topic.title}: {outcome.reason}"))
     if result.stopped:
-        console.print(f"stopped early: {result.stopped}")
+        console.print(Text(f"stopped early: {result.stopped}"))
     if result.interrupted:
         console.print(f"interrupted by {result.interrupted}: {result.unfinished} topics "
                       "unfinished; run the same command again to finish them")

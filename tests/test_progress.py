@@ -1,0 +1,59 @@
+"""Progress: a live display on a terminal, plain lines elsewhere, and --quiet."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from sdgen.batch import RunResult, TopicOutcome
+from sdgen.index import Topic
+from sdgen.progress import LiveDisplay, PlainDisplay, make_display, print_summary
+
+DONE = TopicOutcome(Topic("Kafka"), "written", Path("out/kafka.md"), input_tokens=1200,
+                    output_tokens=3400, calls=1, cost=0.0071)
+FAILED = TopicOutcome(Topic("Raft"), "failed", reason="openai: HTTP 500: boom")
+
+
+def test_live_display_shows_topics_in_flight_and_totals() -> None:
+    screen = io.StringIO()
+    display = LiveDisplay(Console(file=screen, force_terminal=True, width=100))
+    display.start(2)
+    display.update(0, Topic("Kafka"), "streaming", 4000)
+    assert "streaming" in _plain(display) and "~1,000 tok" in _plain(display)
+    display.finish(0, DONE)
+    display.finish(1, FAILED)
+    assert "1,200 in / 3,400 out; est. cost $0.0071" in _plain(display)
+    display.close()
+    assert "Raft: openai: HTTP 500: boom" in screen.getvalue()
+
+
+def _plain(display: LiveDisplay) -> str:
+    capture = io.StringIO()
+    Console(file=capture, width=100).print(display._render())
+    return capture.getvalue()
+
+
+def test_plain_lines_and_quiet() -> None:
+    stream = io.StringIO()
+    display = PlainDisplay(stream)
+    display.start(2)
+    display.finish(0, DONE)
+    display.finish(1, FAILED)
+    assert stream.getvalue().splitlines() == [
+        "[1/2] ok      Kafka -> out/kafka.md", "[2/2] FAILED  Raft: openai: HTTP 500: boom"]
+    quiet = io.StringIO()
+    display = PlainDisplay(quiet, quiet=True)
+    display.start(2)
+    display.finish(0, DONE)
+    display.finish(1, FAILED)
+    assert quiet.getvalue().splitlines() == ["[2/2] FAILED  Raft: openai: HTTP 500: boom"]
+    assert isinstance(make_display(io.StringIO()), PlainDisplay)  # not a terminal
+
+
+def test_summary_names_each_failure() -> None:
+    stream = io.StringIO()
+    print_summary(RunResult(outcomes=[DONE, FAILED], wall_time=1.5), stream)
+    text = stream.getvalue()
+    assert "FAILED Raft: openai: HTTP 500: boom" in text and "1.5 s" in text and "\x1b" not in text
