@@ -249,11 +249,14 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _worker_pool(workers: int | None, topics: int) -> ProcessPoolExecutor | None:
-    """Processes for the CPU work of a large run, so it neither stalls the event loop nor waits
-    on the GIL; small runs (and workers=0) use a thread."""
+def _worker_pool(workers: int | None, topics: int, offline: bool) -> ProcessPoolExecutor | None:
+    """Processes for the CPU work of a large run, so it neither stalls the event loop that
+    streams answers nor waits on the GIL. Small runs, offline runs (replay: no stream to keep
+    flowing, and each worker costs its own ~70 MB) and workers=0 use a thread."""
     if workers is None:
-        workers = (os.cpu_count() or 1) if topics >= 16 else 0
+        # One core stays with the event loop (streams, SSE parsing); the rest do the CPU work.
+        big = topics >= 16 and not offline
+        workers = min(4, max(1, (os.cpu_count() or 1) - 1)) if big else 0
     if workers < 1:
         return None
     return ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts,
@@ -356,7 +359,7 @@ async def run_batch(
         settle(i, outcome)
 
     loop = asyncio.get_running_loop()
-    pool = _worker_pool(options.workers, len(topics))
+    pool = _worker_pool(options.workers, len(topics), getattr(provider, "offline", False))
     tasks = [asyncio.create_task(one(i)) for i in range(len(topics))]
 
     def interrupt(name: str) -> None:

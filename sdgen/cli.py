@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--tpm", type=float, help="tokens per minute for the whole run")
     gen.add_argument("--workers", type=int,
                      help="processes for validating and formatting (default: one per core "
-                          "for runs of 16 topics or more; 0: none)")
+                          "but one, at most 4, for online runs of 16 topics or more; 0: none)")
     gen.add_argument("--force", action="store_true",
                      help="make every note again, even those whose inputs are unchanged")
     gen.add_argument("--no-stream", dest="stream", action="store_const", const=False,

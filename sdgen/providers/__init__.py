@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import UnknownProviderError
 from .base import Completion, Provider, ProviderSettings, Usage
+from .defaults import DEFAULT_MODELS
 
 __all__ = ["Completion", "Provider", "ProviderSettings", "Usage", "create_provider",
            "default_model", "provider_names"]
@@ -35,6 +36,8 @@ def provider_names() -> list[str]:
 
 def default_model(name: str) -> str | None:
     """The model a provider uses when none is named (None for unknown providers)."""
+    if name in DEFAULT_MODELS:
+        return DEFAULT_MODELS[name]
     entry = _entry_points().get(name)
     model = getattr(entry.load(), "default_model", None) if entry else None
     return model if isinstance(model, str) else None

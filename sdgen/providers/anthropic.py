@@ -20,6 +20,7 @@ from .base import (
     call_with_retries,
     reservation,
 )
+from .defaults import DEFAULT_MODELS
 
 __all__ = ["AnthropicProvider"]
 
@@ -30,7 +31,7 @@ _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
 
 class AnthropicProvider:
     name: ClassVar[str] = "anthropic"
-    default_model: ClassVar[str] = "claude-sonnet-4-6"
+    default_model: ClassVar[str] = DEFAULT_MODELS["anthropic"]
     key_env: ClassVar[str] = "ANTHROPIC_API_KEY"
 
     def __init__(self, settings: ProviderSettings) -> None:

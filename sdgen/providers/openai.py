@@ -23,6 +23,7 @@ from .base import (
     call_with_retries,
     reservation,
 )
+from .defaults import DEFAULT_MODELS
 
 __all__ = ["OpenAICompatibleProvider", "OpenAIProvider"]
 
@@ -31,7 +32,7 @@ class OpenAIProvider:
     """OpenAI's Chat Completions API, streamed by default."""
 
     name: ClassVar[str] = "openai"
-    default_model: ClassVar[str] = "gpt-5.4-mini"
+    default_model: ClassVar[str] = DEFAULT_MODELS["openai"]
     key_env: ClassVar[str] = "OPENAI_API_KEY"
     # OpenAI always ends a stream with a finish reason: without one, the stream was cut.
     strict_stream_end: ClassVar[bool] = True

@@ -119,6 +119,8 @@ class ReplayProvider:
     the recorded one agree on which notes are up to date.
     """
 
+    offline = True  # no network: nothing to overlap the CPU work with
+
     def __init__(self, folder: Path, *, max_tokens: int, temperature: float | None,
                  name: str = "replay", model: str = "replay") -> None:
         if not folder.is_dir():
