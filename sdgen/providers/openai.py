@@ -34,8 +34,6 @@ class OpenAIProvider:
     name: ClassVar[str] = "openai"
     default_model: ClassVar[str] = DEFAULT_MODELS["openai"]
     key_env: ClassVar[str] = "OPENAI_API_KEY"
-    # OpenAI always ends a stream with a finish reason: without one, the stream was cut.
-    strict_stream_end: ClassVar[bool] = True
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
@@ -76,31 +74,44 @@ class OpenAIProvider:
         return params
 
     async def _streamed(self, params: dict[str, Any], on_text: TextCallback | None) -> Completion:
-        stream = await self.client.chat.completions.create(
-            **params, stream=True, stream_options={"include_usage": True}
-        )
-        content_type = stream.response.headers.get("content-type", "")
-        if "json" in content_type and "event-stream" not in content_type:
-            # Some compatible servers ignore `stream` and answer whole: take the answer as it is.
-            body = json.loads(await stream.response.aread())
-            return self._from_response(ChatCompletion.model_validate(body))
+        # The raw event lines, not the SDK's chunk iterator: only they show whether the stream
+        # reached its `[DONE]`, which tells a finished answer from a cut one.
         parts: list[str] = []
         finish: str | None = None
+        done = False
         usage = Usage()
-        async for chunk in stream:
-            for choice in chunk.choices[:1]:
-                if choice.delta and choice.delta.content:
-                    parts.append(choice.delta.content)
-                    if on_text:
-                        on_text(choice.delta.content)
-                if choice.finish_reason:
-                    finish = choice.finish_reason
-            if chunk.usage:
-                usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+        async with self.client.chat.completions.with_streaming_response.create(
+            **params, stream=True, stream_options={"include_usage": True}
+        ) as response:
+            content_type = response.headers.get("content-type", "")
+            if "json" in content_type and "event-stream" not in content_type:
+                # Some compatible servers ignore `stream` and answer whole: take it as it is.
+                body = json.loads(await response.http_response.aread())
+                return self._from_response(ChatCompletion.model_validate(body))
+            async for line in response.iter_lines():
+                if not line.startswith("data:"):
+                    continue  # comments, event names, keep-alives
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    done = True
+                    break
+                chunk = json.loads(data)
+                if chunk.get("error"):
+                    raise IncompleteAnswerError(f"error event in the stream: {chunk['error']}")
+                for choice in (chunk.get("choices") or [])[:1]:
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        parts.append(piece)
+                        if on_text:
+                            on_text(piece)
+                    finish = choice.get("finish_reason") or finish
+                if chunk.get("usage"):
+                    usage = Usage(chunk["usage"].get("prompt_tokens") or 0,
+                                  chunk["usage"].get("completion_tokens") or 0)
         if finish is None:
-            if self.strict_stream_end or not parts:
+            if not done or not parts:
                 raise IncompleteAnswerError("the stream ended before the answer was finished")
-            finish = "unknown"  # a server that never sends one; validation judges the text
+            finish = "stop"  # [DONE] without a finish reason: some servers never send one
         return self._completion("".join(parts), finish, usage)
 
     async def _whole(self, params: dict[str, Any], on_text: TextCallback | None) -> Completion:
@@ -194,8 +205,6 @@ class OpenAICompatibleProvider(OpenAIProvider):
 
     name: ClassVar[str] = "openai-compatible"
     key_env: ClassVar[str] = "SDGEN_API_KEY"
-    # Some servers (older llama.cpp builds, simple proxies) never send a finish reason.
-    strict_stream_end: ClassVar[bool] = False
     batch_api: ClassVar[bool] = False  # Ollama, vLLM's server and llama.cpp have no Batch API
 
     def __init__(self, settings: ProviderSettings) -> None:
