@@ -11,7 +11,7 @@ from .batch import RunDisplay, RunOptions, RunResult, TopicOutcome, run_batch
 from .batch_api import BatchState, batch_status, collect_batches, list_batches, submit_batch
 from .chat import ChatIO, run_chat
 from .compose import Prompt, compose
-from .config import Settings, load_settings
+from .config import Settings, load_settings, with_overrides
 from .errors import ConfigError, NoteError, OutputError
 from .estimate import Estimate, estimate
 from .index import Topic
@@ -58,7 +58,7 @@ def _resolve(topics: Sequence[Topic | str], overrides: dict[str, Any],
     if settings is None:
         settings, _ = load_settings(overrides)
     elif overrides:
-        settings = Settings.model_validate({**settings.model_dump(), **overrides})
+        settings = with_overrides(settings, overrides)
     items = [t if isinstance(t, Topic) else Topic(t) for t in topics]
     names = dict.fromkeys([settings.persona, *(t.persona for t in items if t.persona)])
     personas = {name: load_persona(name, settings.personas_dir) for name in names if name}
@@ -203,8 +203,7 @@ def regenerate_sections(
         from_note.pop("model", None)  # the note's model belongs to the note's provider
     if from_note.get("provider") not in provider_names():
         from_note = {}  # written by a replay or a hand-made recording: use the configured one
-    settings = Settings.model_validate({**(settings or base).model_dump(), **from_note,
-                                        **{k: v for k, v in overrides.items() if v is not None}})
+    settings = with_overrides(with_overrides(settings or base, from_note), overrides)
     targets = resolve_targets(note, sections, invalid)
     provider = _provider(settings, record, replay)
 

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import ConfigError
 from .estimate import Price
 
-__all__ = ["CONFIG_FILE", "ENV_FIELDS", "ENV_PREFIX", "Settings", "load_settings"]
+__all__ = ["CONFIG_FILE", "ENV_FIELDS", "ENV_PREFIX", "Settings", "load_settings",
+           "with_overrides"]
 
 CONFIG_FILE = "sdgen.toml"
 ENV_PREFIX = "SDGEN_"
@@ -47,6 +48,17 @@ class Settings(BaseModel):
 
 # Every setting but the price table (a table has no sensible one-variable form) reads SDGEN_<NAME>.
 ENV_FIELDS = tuple(name for name in Settings.model_fields if name != "prices")
+
+
+def with_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
+    """Settings with some values replaced (library callers' keyword arguments), validated."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings.model_validate({**settings.model_dump(), **given})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"invalid {key}: {first['msg']}") from exc
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
