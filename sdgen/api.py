@@ -21,7 +21,7 @@ from .personas import Persona, load_persona
 from .providers import create_provider, default_model, provider_names
 from .providers.base import BatchStatus, Provider, ProviderSettings, known_secrets
 from .providers.recording import RecordingProvider, ReplayProvider
-from .regen import RegenResult, read_note, regenerate, resolve_targets
+from .regen import RegenResult, read_note, read_note_text, regenerate, resolve_targets
 from .validate import Report, validate_document
 
 __all__ = ["batches", "chat", "collect", "generate", "plan", "provider_settings",
@@ -161,18 +161,8 @@ def plan(topics: Sequence[Topic | str], *, settings: Settings | None = None,
 def validate_note(path: Path, persona: str | None = None,
                   personas_dir: Sequence[Path] = ()) -> Report:
     """Validate a note on disk against its persona (from the front matter when not given)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except IsADirectoryError as exc:
-        raise NoteError(f"{path}: is a directory, not a note") from exc
-    except FileNotFoundError as exc:
-        raise NoteError(f"{path}: no such note") from exc
-    except UnicodeDecodeError as exc:
-        raise NoteError(f"{path}: not UTF-8 text, so not a Markdown note") from exc
-    except OSError as exc:
-        raise NoteError(f"{path}: cannot read: {exc.strerror}") from exc
     # A raw model answer validates as its note would: preamble, wrapper fence and sign-off apart.
-    doc = parse_document(text, raw_answer=True)
+    doc = parse_document(read_note_text(path), raw_answer=True)
     name = persona or doc.front_matter.get("persona")
     if not isinstance(name, str) or not name:
         raise NoteError(f"{path}: no persona in the note's front matter; pass --persona NAME")

@@ -59,16 +59,22 @@ class Note:
                      meta.get("category"), meta.get("question"), meta.get("context"))
 
 
-def read_note(path: Path, persona: str | None = None, personas_dir: Sequence[Path] = ()) -> Note:
+def read_note_text(path: Path) -> str:
+    """A note's text; anything that is not a readable UTF-8 file is one NoteError line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
+    except IsADirectoryError as exc:
+        raise NoteError(f"{path}: is a directory, not a note") from exc
     except FileNotFoundError as exc:
         raise NoteError(f"{path}: no such note") from exc
     except UnicodeDecodeError as exc:
         raise NoteError(f"{path}: not UTF-8 text, so not a Markdown note") from exc
     except OSError as exc:
         raise NoteError(f"{path}: cannot read: {exc.strerror}") from exc
-    meta, _, rest = split_front_matter(text)
+
+
+def read_note(path: Path, persona: str | None = None, personas_dir: Sequence[Path] = ()) -> Note:
+    meta, _, rest = split_front_matter(read_note_text(path))
     if not meta:
         raise NoteError(f"{path}: no front matter: regen needs a note written by sdgen")
     name = persona or meta.get("persona")

@@ -20,7 +20,7 @@ from tests.helpers import (
     sent_json,
 )
 
-KEY = "sk-test-PLANTED-key-0123456789abcdef"
+KEY = "sk-planted-TESTKEY-0000000000"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import yaml
 from sdgen.cli import run
 from tests.helpers import OPENAI_URL, answer, openai_stream
 
-KEY = "sk-proj-PLANTEDsecretKEY0123456789abcdefghij"
+KEY = "sk-proj-planted-TESTKEY-00000"
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import respx
 from sdgen.cli import run
 from tests.helpers import OPENAI_URL, answer, openai_stream
 
-KEY = "sk-proj-PLANTEDsecretKEY0123456789abcdefghij"
+KEY = "sk-proj-planted-TESTKEY-00000"
 
 
 def test_key_is_nowhere(httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
