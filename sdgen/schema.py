@@ -53,6 +53,9 @@ class PersonaSpec(_Strict):
     numbered: bool = False
     enforce_order: bool = False  # False: a section out of order is a warning, not a failure
     document_requires: tuple[Requirement, ...] = ()
+    # False: a missing section heading is no problem when the document-wide requirements hold
+    # (a card whose diagram and bullets carry no headings of their own).
+    require_headings: bool = True
     document_recommends: tuple[Requirement, ...] = ()
     max_tokens: int | None = None
     multi_turn: bool = False

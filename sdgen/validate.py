@@ -221,7 +221,7 @@ def validate_document(doc: Document, spec: PersonaSpec) -> Report:
         where = located.get(index)
         if where is None:
             problems = ([f"missing section: add a heading '{section.heading}'"]
-                        if section.required else [])
+                        if section.required and spec.require_headings else [])
             reports.append(SectionReport(title=section.title, found=False,
                                          required=section.required, problems=problems))
             continue

@@ -222,3 +222,13 @@ def test_validate_accepts_a_raw_answer_file(tmp_path: Path, capsys: pytest.Captu
     path.write_text(answer("obsidian_valid.md"), encoding="utf-8")  # preamble + ```markdown fence
     assert run(["validate", str(path), "--persona", "obsidian", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["valid"] is True
+
+
+def test_a_card_in_the_guides_own_style_is_valid() -> None:
+    # As the guide draws them: a bold title, the diagram, Pros/Cons, and bullets, no headings.
+    card = ("### **Cache-Aside Pattern** 🎯\n```\n┌──────┐    ┌───────┐\n│ 💻 App │ ─▶ │ ⚡ Cache│\n"
+            "└──────┘    └───────┘\n     │ miss\n     ▼\n   🗄️ Database\n\nPros: ✅ Simple\n"
+            "Cons: ❌ Stale reads\n```\n\n- Read the cache first\n- Load on a miss\n"
+            "- Delete the key on writes\n")
+    assert _check("visual", card)[1] == []
+    assert _check("visual", card.split("\n\n- ")[0])[1] == ["the note needs a bulleted list somewhere"]
