@@ -105,8 +105,7 @@ async def run_chat(persona: Persona, title: str, provider: Provider, out: Path, 
 
 
 def _conversation(prompt: Prompt, messages: list[Message]) -> Prompt:
-    return Prompt(persona=prompt.persona, topic=prompt.topic, messages=tuple(messages),
-                  max_tokens=prompt.max_tokens)
+    return prompt.with_messages(messages)
 
 
 def _existing(folder: Path, skip: Path) -> list[NoteRecord]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -53,6 +53,12 @@ class Prompt:
                                  ensure_ascii=False)
             digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
             object.__setattr__(self, "prompt_hash", digest)
+
+    def with_messages(self, messages: Iterable[Message]) -> Prompt:
+        """The same request (persona, topic, budget) with other messages: a conversation's next
+        call, a repair, a regeneration."""
+        return Prompt(persona=self.persona, topic=self.topic, messages=tuple(messages),
+                      max_tokens=self.max_tokens)
 
     @property
     def system(self) -> str:
@@ -175,6 +181,5 @@ def compose_followup(persona: Persona, prompt: Prompt, answer: str, template: st
         persona, template, topic=prompt.topic.title, sections=spec.sections,
         headings=section_lines(spec.sections, spec.numbered), **values,
     )
-    messages = (*prompt.messages, Message("assistant", answer), Message("user", text))
-    return Prompt(persona=prompt.persona, topic=prompt.topic, messages=messages,
-                  max_tokens=prompt.max_tokens)
+    return prompt.with_messages((*prompt.messages, Message("assistant", answer),
+                                 Message("user", text)))

@@ -104,24 +104,22 @@ async def _converse(persona: Persona, prompt: Prompt, provider: Provider, draft:
     repair asked within it).
     """
     turns: list[dict[str, str]] = []
-    conversation = Prompt(persona=prompt.persona, topic=prompt.topic, messages=prompt.messages,
-                          max_tokens=prompt.max_tokens)
+    conversation = prompt.with_messages(prompt.messages)
     users = [prompt.messages[-1].content, *prompt.script]
     completion: Completion | None = None
     for index, user in enumerate(users):
         if index:
-            conversation = Prompt(
-                persona=prompt.persona, topic=prompt.topic, max_tokens=prompt.max_tokens,
-                messages=(*conversation.messages, Message("assistant", turns[-1]["answer"]),
-                          Message("user", user)))
+            conversation = conversation.with_messages(
+                (*conversation.messages, Message("assistant", turns[-1]["answer"]),
+                 Message("user", user)))
         completion = await _complete_whole(persona, conversation, provider, draft,
                                            continuations, on_text)
         if completion.finish_reason in _REFUSALS or completion.truncated:
             return completion, conversation
         turns.append({"user": user, "answer": completion.text})
     assert completion is not None
-    history = Prompt(persona=prompt.persona, topic=prompt.topic, max_tokens=prompt.max_tokens,
-                     messages=(*conversation.messages, Message("assistant", turns[-1]["answer"])))
+    history = conversation.with_messages(
+        (*conversation.messages, Message("assistant", turns[-1]["answer"])))
     note = render_note_template(persona, prompt.topic, turns)
     return Completion(text=note, finish_reason=completion.finish_reason, usage=completion.usage,
                       provider=completion.provider, model=completion.model,

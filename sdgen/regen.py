@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .batch import conversation_path
 from .compose import Message, Prompt, compose
 from .errors import NoteError, SdgenError
@@ -26,7 +24,7 @@ from .sections import (
     targets_for,
 )
 from .validate import Report, validate_document
-from .write import atomic_write, body_hash
+from .write import atomic_write, body_hash, front_matter_block
 
 __all__ = ["Note", "RegenResult", "SectionNotFoundError", "read_note", "regenerate"]
 
@@ -130,8 +128,7 @@ def _front_matter(note: Note, new_body: str, targets: Sequence[SectionTarget],
     })
     meta["regenerated"] = history
     meta["body_hash"] = body_hash(new_body)
-    header = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
-    return f"---\n{header}---\n\n"
+    return front_matter_block(meta)
 
 
 async def regenerate(note: Note, targets: Sequence[SectionTarget], provider: Provider, *,
@@ -166,9 +163,7 @@ async def regenerate(note: Note, targets: Sequence[SectionTarget], provider: Pro
         if not problems and not completion.truncated:
             atomic_write(note.path, _front_matter(note, body, targets, result.completions) + body)
             return result
-        prompt = Prompt(
-            persona=prompt.persona, topic=prompt.topic, max_tokens=prompt.max_tokens,
-            messages=(*prompt.messages, *_follow_up(completion.text, problems)))
+        prompt = prompt.with_messages((*prompt.messages, *_follow_up(completion.text, problems)))
     return result
 
 
@@ -182,8 +177,7 @@ def _stored_conversation(note: Note, topic_prompt: Prompt) -> Prompt | None:
         kept = tuple(Message(m["role"], m["content"]) for m in messages)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise NoteError(f"{path}: unreadable conversation: {exc}") from exc
-    return Prompt(persona=topic_prompt.persona, topic=topic_prompt.topic, messages=kept,
-                  max_tokens=topic_prompt.max_tokens)
+    return topic_prompt.with_messages(kept)
 
 
 def _follow_up(answer: str, problems: list[str]) -> tuple[Message, ...]:

@@ -35,7 +35,6 @@ class SectionSpec(_Strict):
     recommends: tuple[Requirement, ...] = ()  # reported as warnings, never a failure
     min_words: int = Field(default=0, ge=0)
     min_bullets: int = Field(default=0, ge=0)
-    guidance: str = ""
 
     @property
     def heading(self) -> str:
@@ -58,7 +57,6 @@ class PersonaSpec(_Strict):
     require_headings: bool = True
     document_recommends: tuple[Requirement, ...] = ()
     max_tokens: int | None = None
-    multi_turn: bool = False
     # A conversation persona: the user turns after the first (templates), and the template that
     # assembles the note from every turn. The first turn is user.md.j2, as for any persona.
     turns: tuple[str, ...] = ()

@@ -72,8 +72,7 @@ def ask_for_sections(persona: Persona, note: str, targets: Sequence[SectionTarge
     )
     before = history.messages if history else tuple(
         m for m in topic_prompt.messages if m.role == "system")
-    return Prompt(persona=topic_prompt.persona, topic=topic_prompt.topic,
-                  messages=(*before, Message("user", request)), max_tokens=topic_prompt.max_tokens)
+    return topic_prompt.with_messages((*before, Message("user", request)))
 
 
 def extract_sections(persona: Persona, answer: str,

@@ -25,6 +25,7 @@ __all__ = [
     "atomic_write",
     "body_hash",
     "format_markdown",
+    "front_matter_block",
     "note_path",
     "render_note",
     "safe_segment",
@@ -81,12 +82,16 @@ def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 
 
+def front_matter_block(meta: Mapping[str, Any]) -> str:
+    """YAML front matter, written the same way wherever sdgen writes or rewrites it."""
+    header = yaml.safe_dump(dict(meta), sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{header}---\n\n"
+
+
 def render_note(body: str, front_matter: Mapping[str, Any]) -> str:
     """Front matter plus formatted body; formatting the result again changes nothing."""
     formatted = format_markdown(body)
-    meta = {**front_matter, "body_hash": body_hash(formatted)}
-    header = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
-    return f"---\n{header}---\n\n{formatted}"
+    return front_matter_block({**front_matter, "body_hash": body_hash(formatted)}) + formatted
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -133,6 +138,5 @@ def write_index(folder: Path, persona: str, notes: Iterable[NoteRecord]) -> Path
         lines.append(f"- [[{target}|{label}]]")
     index = folder / "index.md"
     front = {"title": f"{persona} notes", "persona": persona, "tags": ["sdgen-index"]}
-    header = yaml.safe_dump(front, sort_keys=False, allow_unicode=True)
-    atomic_write(index, f"---\n{header}---\n\n" + format_markdown("\n".join(lines) + "\n"))
+    atomic_write(index, front_matter_block(front) + format_markdown("\n".join(lines) + "\n"))
     return index
