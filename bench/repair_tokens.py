@@ -15,11 +15,11 @@ from pathlib import Path
 
 from sdgen.compose import compose, compose_followup
 from sdgen.estimate import estimate_tokens
-from sdgen.index import Topic
 from sdgen.markdown import parse_document
 from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
 from sdgen.sections import ask_for_sections, extract_sections, targets_for
+from sdgen.topics import Topic
 
 ANSWERS = Path(__file__).resolve().parents[1] / "tests" / "data" / "answers"
 

@@ -122,9 +122,9 @@ def _recordings(folder: Path, count: int) -> Path:
     from bench.notes import synthetic_note
     from sdgen.compose import compose
     from sdgen.config import Settings
-    from sdgen.index import Topic
     from sdgen.personas import load_persona
     from sdgen.providers.recording import dump_recording, request_key, request_params
+    from sdgen.topics import Topic
 
     persona, settings = load_persona("obsidian"), Settings()
     target = folder / "recordings" / "obsidian"
@@ -148,9 +148,9 @@ def _recordings(folder: Path, count: int) -> Path:
 def _overhead(samples: int = 40) -> tuple[float, float, float]:
     """Median seconds of our per-note work, of mdformat alone, and the median ratio."""
     from bench.notes import synthetic_note
-    from sdgen.index import Topic
     from sdgen.personas import load_persona
     from sdgen.pipeline import check_answer
+    from sdgen.topics import Topic
     from sdgen.write import atomic_write, format_markdown, render_note
 
     persona = load_persona("obsidian")

@@ -19,7 +19,7 @@ import yaml
 
 from sdgen.compose import compose
 from sdgen.config import Settings
-from sdgen.index import read_index
+from sdgen.topics import read_index
 from sdgen.personas import load_persona
 from sdgen.providers.recording import dump_recording, request_key, request_params
 from sdgen.write import atomic_write, safe_segment

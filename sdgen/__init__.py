@@ -6,13 +6,13 @@
 
 from ._version import __version__
 from .api import batches, chat, collect, generate, plan, regenerate_sections, submit, validate_note
-from .batch import RunResult, TopicOutcome
 from .compose import Prompt, compose
 from .config import Settings, load_settings
 from .errors import SdgenError
-from .index import Topic, read_index
 from .personas import Persona, list_personas, load_persona
 from .providers.base import Completion, Provider, ProviderSettings
+from .runner import RunResult, TopicOutcome
+from .topics import Topic, read_index
 from .validate import Report
 
 __all__ = [

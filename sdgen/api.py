@@ -7,14 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .batch import RunDisplay, RunOptions, RunResult, TopicOutcome, run_batch
 from .batch_api import BatchState, batch_status, collect_batches, list_batches, submit_batch
 from .chat import ChatIO, run_chat
 from .compose import Prompt, compose
 from .config import Settings, load_settings, with_overrides
 from .errors import ConfigError, NoteError, OutputError
 from .estimate import Estimate, estimate
-from .index import Topic
 from .limits import RateLimiter
 from .markdown import parse_document
 from .personas import Persona, load_persona
@@ -22,6 +20,8 @@ from .providers import create_provider, default_model, provider_names
 from .providers.base import BatchStatus, Provider, ProviderSettings, known_secrets
 from .providers.recording import RecordingProvider, ReplayProvider
 from .regen import RegenResult, read_note, read_note_text, regenerate, resolve_targets
+from .runner import RunDisplay, RunOptions, RunResult, TopicOutcome, run_batch
+from .topics import Topic
 from .validate import Report, validate_document
 
 __all__ = ["batches", "chat", "collect", "generate", "plan", "provider_settings",

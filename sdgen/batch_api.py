@@ -15,7 +15,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from .batch import (
+from .compose import compose
+from .errors import ConfigError, PersonaError, ProviderError
+from .markdown import split_front_matter
+from .personas import Persona, load_persona
+from .pipeline import generate_note
+from .providers.base import BatchProvider, BatchStatus, Completion, Provider
+from .runner import (
     RunDisplay,
     RunOptions,
     RunResult,
@@ -24,13 +30,7 @@ from .batch import (
     finish_note,
     input_hash,
 )
-from .compose import compose
-from .errors import ConfigError, PersonaError, ProviderError
-from .index import Topic
-from .markdown import split_front_matter
-from .personas import Persona, load_persona
-from .pipeline import generate_note
-from .providers.base import BatchProvider, BatchStatus, Completion, Provider
+from .topics import Topic
 from .write import atomic_write, note_path
 
 __all__ = ["BatchState", "collect_batches", "list_batches", "submit_batch"]

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .batch import RunOptions, TopicOutcome, finish_note, input_hash
 from .compose import Message, Prompt, compose, render_note_template
 from .errors import PersonaError
-from .index import Topic
 from .markdown import parse_document, split_front_matter
 from .personas import Persona
 from .pipeline import NoteDraft, check_answer
 from .providers.base import Completion, Provider
+from .runner import RunOptions, TopicOutcome, finish_note, input_hash
 from .sections import ask_for_sections, extract_sections, splice_sections, targets_for
+from .topics import Topic
 from .write import NoteRecord, note_path, write_index
 
 __all__ = ["ChatIO", "run_chat"]

@@ -29,12 +29,12 @@ from .chat import ChatIO
 from .compose import compose
 from .config import Settings, load_settings
 from .errors import SdgenError, TopicIndexError
-from .index import Topic, read_index, topics_from_args
 from .personas import list_personas, load_persona
 from .progress import make_display, print_summary
 from .providers import default_model, provider_names
 from .providers.base import known_secrets, redact
 from .regen import read_note
+from .topics import Topic, read_index, topics_from_args
 
 log = logging.getLogger("sdgen")
 
@@ -237,10 +237,10 @@ def _cmd_personas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 0
     persona = load_persona(args.name, roots)
     if args.repairs:
-        if not persona.repairs:
+        if not persona.seed_fixes:
             print(f"{persona.name}: the seed needed no choice between candidates", file=out)
-        for repair in persona.repairs:
-            print(repair.describe(), file=out)
+        for fix in persona.seed_fixes:
+            print(fix.describe(), file=out)
         return 0
     prompt = compose(persona, Topic(args.topic, question=args.question))
     print(prompt.system, end="", file=out)

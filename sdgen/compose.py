@@ -19,10 +19,10 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import PersonaError
-from .index import Topic
 from .markdown import set_top_level
 from .personas import Persona
 from .schema import REQUIREMENT_TEXT, SectionSpec
+from .topics import Topic
 
 __all__ = ["Message", "Prompt", "compose", "compose_followup", "render_note_template",
            "render_template"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .errors import PersonaError
-from .repair import Repair, repair_mojibake
+from .mojibake import MojibakeFix, fix_mojibake
 from .schema import PersonaSpec
 
 __all__ = ["Persona", "list_personas", "load_persona", "prompts_root", "seeds_root"]
@@ -46,7 +46,7 @@ class Persona:
     spec: PersonaSpec
     folder: Path
     seed_text: str
-    repairs: tuple[Repair, ...]
+    seed_fixes: tuple[MojibakeFix, ...]
 
     @property
     def name(self) -> str:
@@ -103,5 +103,5 @@ def load_persona(name: str, extra_roots: Sequence[Path] = ()) -> Persona:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise PersonaError(f"{spec_path}: invalid persona spec at {where}: {first['msg']}") from exc
-    repaired = repair_mojibake(_read_seed(spec, folder, spec_path))
-    return Persona(spec=spec, folder=folder, seed_text=repaired.text, repairs=repaired.repairs)
+    repaired = fix_mojibake(_read_seed(spec, folder, spec_path))
+    return Persona(spec=spec, folder=folder, seed_text=repaired.text, seed_fixes=repaired.fixes)

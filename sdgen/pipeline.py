@@ -9,7 +9,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from .compose import Message, Prompt, compose, compose_followup, render_note_template
-from .index import Topic
 from .markdown import parse_document
 from .personas import Persona
 from .providers.base import Completion, Provider, TextCallback
@@ -20,6 +19,7 @@ from .sections import (
     splice_sections,
     targets_for,
 )
+from .topics import Topic
 from .validate import Report, validate_document
 
 __all__ = ["NoteDraft", "StateCallback", "check_answer", "generate_note", "join_continuation"]

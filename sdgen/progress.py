@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from .batch import RunResult, TopicOutcome
-from .index import Topic
+from .runner import RunResult, TopicOutcome
+from .topics import Topic
 
 __all__ = ["LiveDisplay", "PlainDisplay", "make_display", "print_summary"]
 

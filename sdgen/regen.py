@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .batch import conversation_path
 from .compose import Message, Prompt, compose
 from .errors import NoteError, SdgenError
-from .index import Topic
 from .markdown import parse_document, split_front_matter
 from .personas import Persona, load_persona
 from .providers.base import Completion, Provider
+from .runner import conversation_path
 from .sections import (
     SectionTarget,
     ask_for_sections,
@@ -23,6 +22,7 @@ from .sections import (
     splice_sections,
     targets_for,
 )
+from .topics import Topic
 from .validate import Report, validate_document
 from .write import atomic_write, body_hash, front_matter_block
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from sdgen.compose import compose, compose_followup
-from sdgen.index import Topic
 from sdgen.personas import load_persona
+from sdgen.topics import Topic
 
 
 def test_placeholders_are_filled_from_topic_and_question() -> None:

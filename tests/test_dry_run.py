@@ -8,8 +8,8 @@ import respx
 
 from sdgen.cli import run
 from sdgen.compose import compose
-from sdgen.index import Topic
 from sdgen.personas import load_persona
+from sdgen.topics import Topic
 
 
 def test_dry_run_prints_estimates_and_makes_no_call(httpx2_mock: respx.Router,

@@ -8,10 +8,10 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sdgen.index import Topic
 from sdgen.markdown import parse_document
 from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
+from sdgen.topics import Topic
 from sdgen.validate import validate_document
 from tests.helpers import answer
 

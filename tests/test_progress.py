@@ -7,9 +7,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from sdgen.batch import RunResult, TopicOutcome
-from sdgen.index import Topic
 from sdgen.progress import LiveDisplay, PlainDisplay, make_display, print_summary
+from sdgen.runner import RunResult, TopicOutcome
+from sdgen.topics import Topic
 
 DONE = TopicOutcome(Topic("Kafka"), "written", Path("out/kafka.md"), input_tokens=1200,
                     output_tokens=3400, calls=1, cost=0.0071)

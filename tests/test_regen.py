@@ -9,10 +9,10 @@ import pytest
 import respx
 
 from sdgen.cli import run
-from sdgen.index import Topic
 from sdgen.markdown import split_front_matter
 from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
+from sdgen.topics import Topic
 from sdgen.write import render_note
 from tests.helpers import OPENAI_URL, answer, openai_stream, sent_json
 

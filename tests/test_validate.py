@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from sdgen.cli import run
-from sdgen.index import Topic
 from sdgen.markdown import parse_document
 from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
+from sdgen.topics import Topic
 from sdgen.validate import match_section, validate_document
 from tests.helpers import answer
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from sdgen.index import Topic
 from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
+from sdgen.topics import Topic
 from sdgen.write import (
     NoteRecord,
     atomic_write,

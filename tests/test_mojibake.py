@@ -6,9 +6,9 @@ import pytest
 
 from sdgen.cli import run
 from sdgen.compose import compose
-from sdgen.index import Topic
+from sdgen.mojibake import fix_mojibake, looks_mojibaked
 from sdgen.personas import list_personas, load_persona
-from sdgen.repair import looks_mojibaked, repair_mojibake
+from sdgen.topics import Topic
 
 RESIDUE = re.compile(r"ğŸ|â€|Ã|Â")
 
@@ -43,22 +43,22 @@ def test_visual_guide_repairs_its_box_corners() -> None:
 
 def test_repair_is_deterministic_and_reports_choices() -> None:
     raw = "ğŸ” Overview\nâ”Œâ”€â” box\n"
-    first, second = repair_mojibake(raw), repair_mojibake(raw)
+    first, second = fix_mojibake(raw), fix_mojibake(raw)
     assert first == second
     assert first.text == "🔍 Overview\n┌─┐ box\n"
-    chosen = {r.chosen for r in first.repairs}
+    chosen = {r.chosen for r in first.fixes}
     assert chosen == {"🔍", "┐"}
-    assert all(len(r.candidates) > 1 and r.rule for r in first.repairs)
+    assert all(len(r.candidates) > 1 and r.rule for r in first.fixes)
 
 
 def test_variation_selector_after_emoji_is_restored() -> None:
-    assert repair_mojibake("ğŸ—„ï¸ for database").text == "🗄️ for database"
+    assert fix_mojibake("ğŸ—„ï¸ for database").text == "🗄️ for database"
 
 
 def test_clean_text_is_untouched() -> None:
     text = "Café déjà vu — naïve résumé 🚀 ┌─┐"
-    assert repair_mojibake(text).text == text
-    assert repair_mojibake(text).repairs == ()
+    assert fix_mojibake(text).text == text
+    assert fix_mojibake(text).fixes == ()
 
 
 def test_personas_show_repairs_lists_the_ambiguous_choices(capsys: pytest.CaptureFixture[str]) -> None:

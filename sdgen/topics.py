@@ -12,7 +12,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from .errors import TopicIndexError
-from .repair import repair_mojibake
+from .mojibake import fix_mojibake
 
 __all__ = ["MAX_TOPIC_LENGTH", "Topic", "parse_index", "read_index", "topics_from_args"]
 
@@ -115,7 +115,7 @@ def _parse_yaml(text: str, name: str) -> list[Topic]:
 
 def _parse_outline(text: str, name: str) -> list[Topic]:
     """`##` headings are categories, `###` headings topics; the reading guide is skipped."""
-    text = repair_mojibake(text).text
+    text = fix_mojibake(text).text
     tokens = MarkdownIt("commonmark").parse(text)
     topics: list[Topic] = []
     category: str | None = None

@@ -25,11 +25,11 @@ from ._version import __version__
 from .compose import Prompt, compose
 from .errors import AuthenticationError, OutputError, SdgenError
 from .estimate import Price, price_for
-from .index import Topic
 from .markdown import split_front_matter
 from .personas import Persona
 from .pipeline import NoteDraft, generate_note
 from .providers.base import Completion, Provider, TextCallback, known_secrets, redact
+from .topics import Topic
 from .write import (
     DRAFTS,
     NoteRecord,

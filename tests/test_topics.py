@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from sdgen.errors import TopicIndexError
-from sdgen.index import Topic, read_index, topics_from_args
 from sdgen.personas import seeds_root
+from sdgen.topics import Topic, read_index, topics_from_args
 
 
 def _write(tmp_path: Path, name: str, text: str | bytes) -> Path:

@@ -1,4 +1,4 @@
-"""Repair mojibake: UTF-8 text that was decoded as a Windows code page (cp1254 or cp1252).
+"""MojibakeFix mojibake: UTF-8 text that was decoded as a Windows code page (cp1254 or cp1252).
 
 Where the code page has no character for a byte (0x81, 0x8D, 0x8E, 0x8F, 0x90, 0x9D, 0x9E)
 that byte was dropped: ``🔍`` arrives as ``ğŸ”``. We map the characters back to bytes, try
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import emoji
 
-__all__ = ["Repair", "RepairResult", "looks_mojibaked", "repair_mojibake"]
+__all__ = ["FixedText", "MojibakeFix", "fix_mojibake", "looks_mojibaked"]
 
 LOST_BYTES = (0x81, 0x8D, 0x8E, 0x8F, 0x90, 0x9D, 0x9E)
 VS16 = "\ufe0f"
@@ -50,7 +50,7 @@ _SIGNATURE = re.compile(r"[ÃÂâğðÅÄ][\u0080-\u00bf\u0152-\u0192\u02c6-\u02
 
 
 @dataclass(frozen=True)
-class Repair:
+class MojibakeFix:
     """One place where a lost byte left several candidate characters."""
 
     line: int
@@ -69,9 +69,9 @@ class Repair:
 
 
 @dataclass(frozen=True)
-class RepairResult:
+class FixedText:
     text: str
-    repairs: tuple[Repair, ...]
+    fixes: tuple[MojibakeFix, ...]
 
 
 def looks_mojibaked(text: str) -> bool:
@@ -201,8 +201,8 @@ def _rank(site: _Site, previous: str, before: str, after: str, next_is_vs16: boo
     return ranked[0], rules[decided]
 
 
-def _resolve(tokens: list[str | _Site]) -> tuple[str, list[Repair]]:
-    repairs: list[Repair] = []
+def _resolve(tokens: list[str | _Site]) -> tuple[str, list[MojibakeFix]]:
+    repairs: list[MojibakeFix] = []
     parts: list[str] = []
     for index, token in enumerate(tokens):
         if isinstance(token, str):
@@ -221,16 +221,16 @@ def _resolve(tokens: list[str | _Site]) -> tuple[str, list[Repair]]:
                 next_is_vs16,
             )
             repairs.append(
-                Repair(token.line, token.damaged, token.chosen, tuple(token.candidates), token.rule)
+                MojibakeFix(token.line, token.damaged, token.chosen, tuple(token.candidates), token.rule)
             )
         parts.append(token.chosen)
     return "".join(parts), repairs
 
 
-def repair_mojibake(text: str) -> RepairResult:
+def fix_mojibake(text: str) -> FixedText:
     """Undo code-page mojibake, filling lost bytes; text without the signature is returned as is."""
     if not looks_mojibaked(text):
-        return RepairResult(text, ())
+        return FixedText(text, ())
     tokens: list[str | _Site] = []
     line = 1
     for index, run in enumerate(_RUNS.split(text)):
@@ -240,4 +240,4 @@ def repair_mojibake(text: str) -> RepairResult:
             tokens.append(run)
         line += run.count("\n")
     repaired, repairs = _resolve(tokens)
-    return RepairResult(repaired, tuple(repairs))
+    return FixedText(repaired, tuple(repairs))
