@@ -122,6 +122,7 @@ def _recordings(folder: Path, count: int) -> Path:
     from bench.notes import synthetic_note
     from sdgen.compose import compose
     from sdgen.config import Settings
+    from sdgen.jobs import call_config
     from sdgen.personas import load_persona
     from sdgen.providers.recording import dump_recording, request_key, request_params
     from sdgen.topics import Topic
@@ -131,7 +132,7 @@ def _recordings(folder: Path, count: int) -> Path:
     target.mkdir(parents=True)
     for i in range(count):
         topic = Topic(f"System {i:04d}")
-        params = request_params(compose(persona, topic), settings.max_tokens, None)
+        params = request_params(compose(persona, topic, call_config(settings)))
         key = request_key(params)
         text = synthetic_note(topic.title)
         record = {"key": key, "provider": "bench", "model": "synthetic",
@@ -148,10 +149,11 @@ def _recordings(folder: Path, count: int) -> Path:
 def _overhead(samples: int = 40) -> tuple[float, float, float]:
     """Median seconds of our per-note work, of mdformat alone, and the median ratio."""
     from bench.notes import synthetic_note
+    from sdgen.files import atomic_write
+    from sdgen.notes import format_markdown, render_note
     from sdgen.personas import load_persona
     from sdgen.pipeline import check_answer
     from sdgen.topics import Topic
-    from sdgen.write import atomic_write, format_markdown, render_note
 
     persona = load_persona("obsidian")
     ours, theirs, ratios = [], [], []

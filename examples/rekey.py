@@ -19,10 +19,11 @@ import yaml
 
 from sdgen.compose import compose
 from sdgen.config import Settings
-from sdgen.topics import read_index
+from sdgen.files import atomic_write, safe_segment
+from sdgen.jobs import call_config
 from sdgen.personas import load_persona
 from sdgen.providers.recording import dump_recording, request_key, request_params
-from sdgen.write import atomic_write, safe_segment
+from sdgen.topics import read_index
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,8 +39,7 @@ def main() -> int:
     for topic in read_index(HERE / "topics.yaml"):
         persona = topic.persona or settings.persona
         path, record = recordings[(persona, topic.title)]
-        params = request_params(compose(load_persona(persona), topic), settings.max_tokens,
-                                settings.temperature)
+        params = request_params(compose(load_persona(persona), topic, call_config(settings)))
         key = request_key(params)
         if key == record["key"]:
             continue

@@ -11,7 +11,7 @@ from .config import Settings, load_settings
 from .errors import SdgenError
 from .personas import Persona, list_personas, load_persona
 from .providers.base import Completion, Provider, ProviderSettings
-from .runner import RunResult, TopicOutcome
+from .report import RunResult, TopicOutcome
 from .topics import Topic, read_index
 from .validate import Report
 

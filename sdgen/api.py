@@ -10,17 +10,20 @@ from typing import Any
 from .batch_api import BatchState, batch_status, collect_batches, list_batches, submit_batch
 from .chat import ChatIO, run_chat
 from .compose import Prompt, compose
-from .config import Settings, load_settings, with_overrides
+from .config import Settings, load_settings, note_layer, with_overrides
 from .errors import ConfigError, NoteError, OutputError
 from .estimate import Estimate, estimate
+from .jobs import TopicJob, answer_policy, call_config, load_personas, plan_jobs
 from .limits import RateLimiter
 from .markdown import parse_document
-from .personas import Persona, load_persona
+from .notes import TopicOutcome, read_note, read_note_text
+from .personas import load_persona
 from .providers import create_provider, default_model, provider_names
 from .providers.base import BatchStatus, Provider, ProviderSettings, known_secrets
 from .providers.recording import RecordingProvider, ReplayProvider
-from .regen import RegenResult, read_note, read_note_text, regenerate, resolve_targets
-from .runner import RunDisplay, RunOptions, RunResult, TopicOutcome, run_batch
+from .regen import RegenResult, regenerate, resolve_targets
+from .report import RunDisplay, RunResult
+from .runner import RunOptions, run_jobs
 from .topics import Topic
 from .validate import Report, validate_document
 
@@ -28,13 +31,13 @@ __all__ = ["batches", "chat", "collect", "generate", "plan", "provider_settings"
            "regenerate_sections", "submit", "validate_note"]
 
 
-def provider_settings(settings: Settings, api_key: str | None = None) -> ProviderSettings:
+def provider_settings(settings: Settings) -> ProviderSettings:
+    """How to reach the configured provider (its key is read from its own variable)."""
     limiter = RateLimiter(settings.rpm, settings.tpm)
     return ProviderSettings(
         provider=settings.provider, model=settings.model, base_url=settings.base_url,
-        api_key=api_key, temperature=settings.temperature, max_tokens=settings.max_tokens,
-        timeout=settings.timeout, attempts=settings.retries, max_wait=settings.max_wait,
-        stream=settings.stream, limiter=limiter if limiter.active else None,
+        stream=settings.stream, call=call_config(settings),
+        limiter=limiter if limiter.active else None,
     )
 
 
@@ -53,34 +56,35 @@ def _check_out(out: Path) -> None:
         raise OutputError(f"{out}: output folder is not writable: {exc.strerror}") from exc
 
 
-def _resolve(topics: Sequence[Topic | str], overrides: dict[str, Any],
-             settings: Settings | None) -> tuple[Settings, list[Topic], dict[str, Persona]]:
+def _settings(overrides: dict[str, Any], settings: Settings | None) -> Settings:
     if settings is None:
-        settings, _ = load_settings(overrides)
-    elif overrides:
-        settings = with_overrides(settings, overrides)
+        return load_settings(overrides)[0]
+    return with_overrides(settings, overrides) if overrides else settings
+
+
+def _jobs(topics: Sequence[Topic | str], settings: Settings) -> list[TopicJob]:
+    """Every topic resolved once (persona, composed prompt, call config, path): a broken
+    template fails here, with its file named, before anything is written."""
     items = [t if isinstance(t, Topic) else Topic(t) for t in topics]
-    names = dict.fromkeys([settings.persona, *(t.persona for t in items if t.persona)])
-    personas = {name: load_persona(name, settings.personas_dir) for name in names if name}
-    # A broken template fails here, with its file named, before anything is written.
-    for name, persona in personas.items():
-        sample = next((t for t in items if (t.persona or settings.persona) == name), None)
-        compose(persona, sample or Topic("Preflight"))
-    return settings, items, personas
+    return plan_jobs(items, load_personas(settings, items), settings.persona,
+                     call_config(settings), settings.out)
 
 
 def _provider(settings: Settings, record: Path | None, replay: Path | None) -> Provider:
     if record and replay:
         raise ConfigError("--record and --replay cannot be used together")
     if replay:
-        return ReplayProvider(replay, max_tokens=settings.max_tokens,
-                              temperature=settings.temperature, name=settings.provider,
+        return ReplayProvider(replay, name=settings.provider,
                               model=settings.model or default_model(settings.provider) or "")
     provider = create_provider(provider_settings(settings))
     if record:
-        return RecordingProvider(provider, record, max_tokens=settings.max_tokens,
-                                 temperature=settings.temperature, secrets=known_secrets())
+        return RecordingProvider(provider, record, secrets=known_secrets())
     return provider
+
+
+def _options(settings: Settings, force: bool = False) -> RunOptions:
+    return RunOptions(policy=answer_policy(settings), concurrency=settings.concurrency,
+                      force=force, prices=settings.prices, workers=settings.workers)
 
 
 def generate(
@@ -99,28 +103,22 @@ def generate(
     no network and no key (strict: a request with no recording fails its topic). ``force``
     makes every note again, even those whose inputs are unchanged.
     """
-    settings, items, personas = _resolve(topics, overrides, settings)
+    settings = _settings(overrides, settings)
+    jobs = _jobs(topics, settings)
     provider = _provider(settings, record, replay)
     _check_out(settings.out)
-    return asyncio.run(run_batch(items, personas, settings.persona, provider, settings.out,
-                                 _options(settings, force), display))
-
-
-def _options(settings: Settings, force: bool = False) -> RunOptions:
-    return RunOptions(attempts=settings.attempts, concurrency=settings.concurrency,
-                      max_tokens=settings.max_tokens, temperature=settings.temperature,
-                      force=force, prices=settings.prices, workers=settings.workers,
-                      continuations=settings.continuations)
+    return asyncio.run(run_jobs(jobs, provider, settings.out, _options(settings, force), display))
 
 
 def submit(topics: Sequence[Topic | str], *, settings: Settings | None = None,
            force: bool = False, **overrides: Any) -> BatchState | None:
     """Submit the topics through the provider's batch API (None: every note is up to date)."""
-    settings, items, personas = _resolve(topics, overrides, settings)
+    settings = _settings(overrides, settings)
+    jobs = _jobs(topics, settings)
     provider = _provider(settings, None, None)
     _check_out(settings.out)
-    return asyncio.run(submit_batch(items, personas, settings.persona, provider, settings.out,
-                                    _options(settings, force), settings.personas_dir))
+    return asyncio.run(submit_batch(jobs, provider, settings.out, answer_policy(settings),
+                                    call_config(settings), force, settings.personas_dir))
 
 
 def _batch_provider(state: BatchState, settings: Settings) -> Provider:
@@ -142,20 +140,17 @@ def collect(out: Path | None = None, display: RunDisplay | None = None,
     settings, _ = load_settings(overrides)
     folder = out or settings.out
     return [(state, asyncio.run(collect_batches(state, _batch_provider(state, settings), folder,
-                                                display)))
+                                                call_config(settings), display)))
             for state in list_batches(folder) if not state.collected_at]
 
 
 def plan(topics: Sequence[Topic | str], *, settings: Settings | None = None,
          **overrides: Any) -> list[tuple[Prompt, Estimate]]:
     """What a run would send, per topic, with token and cost estimates; makes no call."""
-    settings, items, personas = _resolve(topics, overrides, settings)
+    settings = _settings(overrides, settings)
     model = settings.model or default_model(settings.provider) or "unknown"
-    planned = []
-    for topic in items:
-        prompt = compose(personas[topic.persona or settings.persona], topic)
-        planned.append((prompt, estimate(prompt, model, settings.max_tokens, settings.prices)))
-    return planned
+    return [(job.prompt, estimate(job.prompt, model, settings.prices))
+            for job in _jobs(topics, settings)]
 
 
 def validate_note(path: Path, persona: str | None = None,
@@ -183,24 +178,27 @@ def regenerate_sections(
 ) -> RegenResult:
     """Regenerate sections of a note in place (by loose name or number, or every invalid one).
 
-    Provider and model come from the note's front matter unless given.
+    Provider and model come from the note's front matter unless given (the config loader's
+    "note front matter" layer).
     """
-    base, _ = load_settings()
-    note = read_note(path, None, overrides.get("personas_dir") or (settings or base).personas_dir)
-    from_note = {k: note.meta[k] for k in ("provider", "model")
-                 if isinstance(note.meta.get(k), str) and overrides.get(k) is None}
-    if overrides.get("provider"):
-        from_note.pop("model", None)  # the note's model belongs to the note's provider
-    if from_note.get("provider") not in provider_names():
-        from_note = {}  # written by a replay or a hand-made recording: use the configured one
-    settings = with_overrides(with_overrides(settings or base, from_note), overrides)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    base = settings or load_settings(given)[0]
+    note = read_note(path, None, base.personas_dir)
+    layer = note_layer(note.meta, provider_names(), given)
+    if settings is None:
+        settings = load_settings(given, note=layer)[0]
+    else:
+        settings = with_overrides(with_overrides(settings, layer), given)
     targets = resolve_targets(note, sections, invalid)
+    topic = note.topic()
+    job = TopicJob(topic, note.persona, compose(note.persona, topic, call_config(settings)),
+                   note.path)
     provider = _provider(settings, record, replay)
 
     async def run() -> RegenResult:
         try:
-            return await regenerate(note, targets, provider, instructions=instructions,
-                                    attempts=settings.attempts, force=force)
+            return await regenerate(note, job, targets, provider, policy=answer_policy(settings),
+                                    instructions=instructions, force=force)
         finally:
             await provider.aclose()
 
@@ -211,14 +209,14 @@ def chat(topic: str, io: ChatIO, *, settings: Settings | None = None, record: Pa
          replay: Path | None = None, **overrides: Any) -> TopicOutcome:
     """Hold a conversation persona's interview with a person, then write the note."""
     overrides.setdefault("persona", "interview")
-    settings, _, personas = _resolve([], overrides, settings)
+    settings = _settings(overrides, settings)
+    job = _jobs([Topic(topic)], settings)[0]
     provider = _provider(settings, record, replay)
     _check_out(settings.out)
 
     async def run() -> TopicOutcome:
         try:
-            return await run_chat(personas[settings.persona], topic, provider, settings.out, io,
-                                  settings.attempts)
+            return await run_chat(job, provider, settings.out, io, answer_policy(settings))
         finally:
             await provider.aclose()
 

@@ -9,29 +9,23 @@ through the same provider) and writes them exactly like an online run.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from .compose import compose
-from .errors import ConfigError, PersonaError, ProviderError
-from .markdown import split_front_matter
-from .personas import Persona, load_persona
-from .pipeline import generate_note
+from .compose import CallConfig, compose
+from .errors import AnswerRejectedError, ConfigError, PersonaError, ProviderError
+from .files import atomic_write
+from .jobs import AnswerPolicy, TopicJob
+from .notes import NoteDraft, TopicOutcome, input_hash, recorded_input_hash, save_note
+from .personas import load_persona
+from .pipeline import refine, scripted_first_answer
 from .providers.base import BatchProvider, BatchStatus, Completion, Provider
-from .runner import (
-    RunDisplay,
-    RunOptions,
-    RunResult,
-    TopicOutcome,
-    conclude,
-    finish_note,
-    input_hash,
-)
+from .report import RunDisplay, RunResult, finish_run
 from .topics import Topic
-from .write import atomic_write, note_path
 
 __all__ = ["BatchState", "collect_batches", "list_batches", "submit_batch"]
 
@@ -74,44 +68,33 @@ def _state_path(out: Path, batch_id: str) -> Path:
     return out / STATE_DIR / f"{batch_id}.json"
 
 
-def _up_to_date(path: Path, digest: str) -> bool:
-    try:
-        meta, _, _ = split_front_matter(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return False
-    return meta.get("input_hash") == digest
-
-
 def _batchable(provider: Provider) -> BatchProvider:
-    if not isinstance(provider, BatchProvider) or not getattr(provider, "batch_api", True):
+    if not isinstance(provider, BatchProvider):
         raise ConfigError(f"provider {provider.name!r} has no batch API; use 'openai' or "
                           "'anthropic' with --batch-api")
     return provider
 
 
-async def submit_batch(topics: Sequence[Topic], personas: Mapping[str, Persona],
-                       default_persona: str, provider: Provider, out: Path,
-                       options: RunOptions, personas_dir: Sequence[Path] = ()) -> BatchState | None:
-    """Submit every topic whose note is missing or out of date; None when all are up to date."""
+async def submit_batch(jobs: Sequence[TopicJob], provider: Provider, out: Path,
+                       policy: AnswerPolicy, config: CallConfig, force: bool = False,
+                       personas_dir: Sequence[Path] = ()) -> BatchState | None:
+    """Submit every job whose note is missing or out of date; None when all are up to date."""
     batcher = _batchable(provider)
     requests, entries = [], []
-    taken: set[Path] = set()
-    for number, topic in enumerate(topics):
-        persona = personas[topic.persona or default_persona]
-        if persona.spec.turns:
-            raise PersonaError(f"persona {persona.name!r} holds a conversation, which a batch "
-                               "cannot; run it online")
-        prompt = compose(persona, topic)
-        digest = input_hash(prompt, persona, provider, options)
-        path = note_path(out, persona.name, topic.category, topic.title, taken)
-        if not options.force and _up_to_date(path, digest):
+    for number, job in enumerate(jobs):
+        if job.persona.spec.turns:
+            raise PersonaError(f"persona {job.persona.name!r} holds a conversation, which a "
+                               "batch cannot; run it online")
+        digest = input_hash(job.prompt, job.persona.spec, provider.name, provider.model)
+        if not force and recorded_input_hash(job.path) == digest:
             continue
         custom_id = f"t{number:05d}-{digest[:12]}"  # both providers: [A-Za-z0-9_-]{1,64}
-        requests.append((custom_id, prompt))
+        requests.append((custom_id, job.prompt))
+        topic = job.topic
         entries.append(BatchTopic(custom_id=custom_id, title=topic.title,
                                   category=topic.category, question=topic.question,
-                                  context=topic.context, persona=persona.name,
-                                  path=str(path.relative_to(out)), input_hash=digest))
+                                  context=topic.context, persona=job.persona.name,
+                                  path=str(job.path.relative_to(out)), input_hash=digest))
     if not requests:
         return None
     try:
@@ -121,8 +104,8 @@ async def submit_batch(topics: Sequence[Topic], personas: Mapping[str, Persona],
     state = BatchState(
         batch_id=batch_id, provider=provider.name, model=provider.model,
         submitted_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        attempts=options.attempts, max_tokens=options.max_tokens,
-        temperature=options.temperature, continuations=options.continuations,
+        attempts=policy.answers_per_topic, max_tokens=config.max_tokens,
+        temperature=config.temperature, continuations=policy.continuations,
         personas_dir=[str(p) for p in personas_dir], topics=entries)
     atomic_write(_state_path(out, batch_id), state.model_dump_json(indent=2) + "\n")
     return state
@@ -148,24 +131,34 @@ async def batch_status(state: BatchState, provider: Provider) -> BatchStatus:
         await provider.aclose()
 
 
-async def collect_batches(state: BatchState, provider: Provider, out: Path,
+def _jobs(state: BatchState, out: Path, config: CallConfig) -> list[TopicJob]:
+    """The submitted topics as jobs again, composed with the submitted budget and temperature
+    (an online repair asks the way the batch did)."""
+    config = replace(config, max_tokens=state.max_tokens, temperature=state.temperature)
+    dirs = [Path(p) for p in state.personas_dir]
+    personas = {name: load_persona(name, dirs) for name in {t.persona for t in state.topics}}
+    return [TopicJob(t.topic(), personas[t.persona], compose(personas[t.persona], t.topic(), config),
+                     out / t.path) for t in state.topics]
+
+
+async def collect_batches(state: BatchState, provider: Provider, out: Path, config: CallConfig,
                           display: RunDisplay | None = None) -> RunResult | None:
     """Validate, repair and write an ended batch's answers; None while it is still running."""
     started = time.monotonic()
     batcher = _batchable(provider)
     result = RunResult()
+    policy = AnswerPolicy(state.attempts, state.continuations)
     try:
         status = await batcher.batch_status(state.batch_id)
         if not status.ended:
             return None
         answers = await batcher.batch_results(state.batch_id)
-        dirs = [Path(p) for p in state.personas_dir]
-        personas = {t.persona: load_persona(t.persona, dirs) for t in state.topics}
+        jobs = _jobs(state, out, config)
         if display:
-            display.start(len(state.topics))
-        for index, entry in enumerate(state.topics):
-            outcome = await _collect_one(entry, answers.get(entry.custom_id), personas, provider,
-                                         out, state)
+            display.start(len(jobs))
+        for index, (entry, job) in enumerate(zip(state.topics, jobs, strict=True)):
+            outcome = await _collect_one(job, entry, answers.get(entry.custom_id), provider, out,
+                                         policy)
             result.outcomes.append(outcome)
             if display:
                 display.finish(index, outcome)
@@ -173,26 +166,23 @@ async def collect_batches(state: BatchState, provider: Provider, out: Path,
         if display:
             display.close()
         await provider.aclose()
-    topics = [t.topic() for t in state.topics]
-    conclude(out, topics, [personas[t.persona] for t in state.topics],
-             [out / t.path for t in state.topics], result, started)
+    finish_run(out, jobs, result, started)
     state.collected_at = datetime.now(UTC).isoformat(timespec="seconds")
     atomic_write(_state_path(out, state.batch_id), state.model_dump_json(indent=2) + "\n")
     return result
 
 
-async def _collect_one(entry: BatchTopic, answer: Completion | str | None,
-                       personas: Mapping[str, Persona], provider: Provider, out: Path,
-                       state: BatchState) -> TopicOutcome:
-    topic = entry.topic()
+async def _collect_one(job: TopicJob, entry: BatchTopic, answer: Completion | str | None,
+                       provider: Provider, out: Path, policy: AnswerPolicy) -> TopicOutcome:
     if not isinstance(answer, Completion):
         reason = answer or "the batch returned no answer for this topic"
-        return TopicOutcome(topic, "failed", reason=f"batch: {reason}")
-    persona = personas[entry.persona]
+        return TopicOutcome(job.topic, "failed", reason=f"batch: {reason}")
+    draft = NoteDraft(job.topic, job.persona.name, job.prompt.prompt_hash)
     try:
-        draft = await generate_note(persona, topic, provider, state.attempts,
-                                    prompt=compose(persona, topic),
-                                    continuations=state.continuations, first=answer)
+        await refine(job, provider, policy,
+                     scripted_first_answer(job, provider, draft, policy, given=answer), draft)
+    except AnswerRejectedError:
+        pass  # kept as a draft, with its report
     except ProviderError as exc:  # an online repair that failed
-        return TopicOutcome(topic, "failed", reason=str(exc))
-    return finish_note(out, out / entry.path, draft, entry.input_hash, {})
+        return TopicOutcome(job.topic, "failed", reason=str(exc))
+    return save_note(out, job.path, draft, entry.input_hash)

@@ -29,11 +29,11 @@ from .chat import ChatIO
 from .compose import compose
 from .config import Settings, load_settings
 from .errors import SdgenError, TopicIndexError
+from .notes import read_note
 from .personas import list_personas, load_persona
 from .progress import make_display, print_summary
 from .providers import default_model, provider_names
 from .providers.base import known_secrets, redact
-from .regen import read_note
 from .topics import Topic, read_index, topics_from_args
 
 log = logging.getLogger("sdgen")

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -24,8 +24,8 @@ from .personas import Persona
 from .schema import REQUIREMENT_TEXT, SectionSpec
 from .topics import Topic
 
-__all__ = ["Message", "Prompt", "compose", "compose_followup", "render_note_template",
-           "render_template"]
+__all__ = ["CallConfig", "Message", "Prompt", "compose", "compose_followup", "output_budget",
+           "render_note_template", "render_template"]
 
 Role = Literal["system", "user", "assistant"]
 
@@ -37,13 +37,31 @@ class Message:
 
 
 @dataclass(frozen=True)
+class CallConfig:
+    """How one request is sent: resolved once per topic, carried by its prompt to every call
+    made for it (continuations, repairs, a conversation's turns)."""
+
+    max_tokens: int = 16000  # the output budget of each call (see output_budget)
+    temperature: float | None = None
+    calls_per_request: int = 5  # tries of one request under the retry policy, the first included
+    timeout: float = 600.0  # seconds per read of the response
+    max_wait: float = 60.0  # the longest pause between tries, Retry-After included
+
+
+def output_budget(max_tokens: int, persona_cap: int | None) -> int:
+    """The output budget of a call: the run's, capped by the persona's own (a one-card persona
+    needs far fewer tokens than a 13-section document). The one place this is decided."""
+    return min(max_tokens, persona_cap) if persona_cap else max_tokens
+
+
+@dataclass(frozen=True)
 class Prompt:
-    """The messages for one call, and a hash that changes when anything in them changes."""
+    """The messages for one call, how to send them, and a hash that changes when the messages do."""
 
     persona: str
     topic: Topic
     messages: tuple[Message, ...]
-    max_tokens: int | None = None
+    config: CallConfig = CallConfig()
     script: tuple[str, ...] = ()  # a conversation's later user turns, sent one by one
     prompt_hash: str = field(default="")
 
@@ -58,7 +76,7 @@ class Prompt:
         """The same request (persona, topic, budget) with other messages: a conversation's next
         call, a repair, a regeneration."""
         return Prompt(persona=self.persona, topic=self.topic, messages=tuple(messages),
-                      max_tokens=self.max_tokens)
+                      config=self.config)
 
     @property
     def system(self) -> str:
@@ -141,8 +159,10 @@ def section_lines(sections: tuple[SectionSpec, ...], numbered: bool) -> list[str
     ]
 
 
-def compose(persona: Persona, topic: Topic) -> Prompt:
-    """The system and user messages for one topic."""
+def compose(persona: Persona, topic: Topic, config: CallConfig | None = None) -> Prompt:
+    """The system and user messages for one topic, sent with the run's call config (its output
+    budget capped by the persona's)."""
+    config = config or CallConfig()
     spec = persona.spec
     seed = seed_for(persona, topic)
     values = {
@@ -162,7 +182,7 @@ def compose(persona: Persona, topic: Topic) -> Prompt:
         persona=spec.name,
         topic=topic,
         messages=(Message("system", system), Message("user", user)),
-        max_tokens=spec.max_tokens,
+        config=replace(config, max_tokens=output_budget(config.max_tokens, spec.max_tokens)),
         script=script,
     )
 

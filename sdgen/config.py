@@ -1,10 +1,13 @@
-"""Settings, from one visible precedence: command line > SDGEN_* environment > sdgen.toml > defaults."""
+"""Settings, from one visible precedence:
+
+    command line > a note's front matter (regen only) > SDGEN_* environment > sdgen.toml > defaults
+"""
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import ConfigError
 from .estimate import Price
 
-__all__ = ["CONFIG_FILE", "ENV_FIELDS", "ENV_PREFIX", "Settings", "load_settings",
+__all__ = ["CONFIG_FILE", "ENV_FIELDS", "ENV_PREFIX", "Settings", "load_settings", "note_layer",
            "with_overrides"]
 
 CONFIG_FILE = "sdgen.toml"
@@ -30,9 +33,12 @@ class Settings(BaseModel):
     base_url: str | None = None
     persona: str = "obsidian"
     out: Path = Path("output")
-    attempts: int = Field(default=2, ge=1, le=10)  # answers per topic: the first plus repairs
+    # Two counts, named apart past this point (see sdgen.jobs): `attempts` becomes
+    # answers_per_topic (the first answer plus repairs), `retries` becomes calls_per_request
+    # (tries of one HTTP request on 429/5xx/timeouts, the first included).
+    attempts: int = Field(default=2, ge=1, le=10)
     continuations: int = Field(default=2, ge=0, le=10)  # follow-ups for an answer cut at the limit
-    retries: int = Field(default=5, ge=1, le=20)  # calls per request under the retry policy
+    retries: int = Field(default=5, ge=1, le=20)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int = Field(default=16000, ge=256)
     timeout: float = Field(default=600.0, gt=0)
@@ -85,16 +91,33 @@ def _from_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def note_layer(meta: Mapping[str, Any], known_providers: Collection[str],
+               cli: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What a note's front matter says about regenerating it: the provider and model that wrote
+    it. A provider given on the command line brings its own model; a note written by a replay
+    or a hand-made recording (no registered provider) says nothing."""
+    cli = {k: v for k, v in (cli or {}).items() if v is not None}
+    layer = {k: meta[k] for k in ("provider", "model") if isinstance(meta.get(k), str)}
+    if "provider" in cli:
+        layer.pop("model", None)  # the note's model belongs to the note's provider
+    if layer.get("provider") not in known_providers:
+        return {}
+    return layer
+
+
 def load_settings(
     cli: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    note: Mapping[str, Any] | None = None,
 ) -> tuple[Settings, dict[str, str]]:
-    """The settings and, per key, where its value came from."""
+    """The settings and, per key, where its value came from. ``note`` is the layer a note's
+    front matter gives (see :func:`note_layer`)."""
     config_path = (cwd or Path.cwd()) / CONFIG_FILE
     layers = [
         ("sdgen.toml", _from_file(config_path)),
         ("environment", _from_env(os.environ if env is None else env)),
+        ("note front matter", dict(note or {})),
         ("command line", {k: v for k, v in (cli or {}).items() if v is not None}),
     ]
     merged: dict[str, Any] = {}

@@ -5,15 +5,25 @@
     ├── PersonaError                unknown persona, broken spec or template
     ├── TopicIndexError             unreadable index, a line that is not a topic
     ├── NoteError                   a note that cannot be read or validated
+    │   └── SectionNotFoundError    regen: no section of the note matches the name given
     ├── OutputError                 the output folder cannot be written
+    ├── AnswerRejectedError         no valid answer within the answers allowed, or the model
+    │                               declined (exit 1); carries the last answer as a draft
+    ├── RunStoppedError             the run stopped (a rejected key) before this topic's call
     └── ProviderError               the LLM provider failed
         ├── UnknownProviderError
         ├── MissingKeyError         no API key where one is needed
         ├── AuthenticationError     the key was rejected (401/403)
         └── ProviderCallError       the call failed after retries (exit 1: the run goes on)
+            └── ReplayMissError     strict replay: no recording for this request
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .notes import NoteDraft
 
 
 class SdgenError(Exception):
@@ -38,7 +48,25 @@ class NoteError(SdgenError):
     pass
 
 
+class SectionNotFoundError(NoteError):
+    """The section asked for is not one of the note's (the message lists the note's sections)."""
+
+
 class OutputError(SdgenError):
+    pass
+
+
+class AnswerRejectedError(SdgenError):
+    """No answer would do; ``draft`` holds the last one, with its report, to keep as a draft."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, draft: NoteDraft) -> None:
+        super().__init__(message)
+        self.draft = draft
+
+
+class RunStoppedError(SdgenError):
     pass
 
 
@@ -62,3 +90,7 @@ class AuthenticationError(ProviderError):
 
 class ProviderCallError(ProviderError):
     exit_code = 1
+
+
+class ReplayMissError(ProviderCallError):
+    """A request with no recording (strict replay): the prompt or parameters changed."""

@@ -94,11 +94,10 @@ class Estimate:
                 f"{self.input_tokens:,}", f"{self.output_budget:,}", cost]
 
 
-def estimate(prompt: Prompt, model: str, max_tokens: int,
-             prices: Mapping[str, Price] | None = None) -> Estimate:
+def estimate(prompt: Prompt, model: str, prices: Mapping[str, Price] | None = None) -> Estimate:
     """One call's estimate; a conversation's counts every turn, each resending all before it
     (earlier answers, not yet written, counted at a quarter of the output budget each)."""
-    budget = min(max_tokens, prompt.max_tokens) if prompt.max_tokens else max_tokens
+    budget = prompt.config.max_tokens
     text = "\n".join([*(m.content for m in prompt.messages), *prompt.script])
     _, method = estimate_tokens(text, model)
     tokens = 0

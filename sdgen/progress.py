@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from .runner import RunResult, TopicOutcome
+from .report import RunResult, TopicOutcome
 from .topics import Topic
 
 __all__ = ["LiveDisplay", "PlainDisplay", "make_display", "print_summary"]

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from .compose import Message, Prompt, render_template, section_lines
 from .markdown import Document, parse_document
+from .notes import format_markdown
 from .personas import Persona
 from .schema import REQUIREMENT_TEXT
 from .validate import Report, locate_sections, match_section
-from .write import format_markdown
 
 __all__ = ["SectionTarget", "ask_for_sections", "extract_sections", "find_section",
            "splice_sections", "targets_for"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from sdgen.progress import LiveDisplay, PlainDisplay, make_display, print_summary
-from sdgen.runner import RunResult, TopicOutcome
+from sdgen.report import RunResult, TopicOutcome
 from sdgen.topics import Topic
 
 DONE = TopicOutcome(Topic("Kafka"), "written", Path("out/kafka.md"), input_tokens=1200,

@@ -10,10 +10,10 @@ import respx
 
 from sdgen.cli import run
 from sdgen.markdown import split_front_matter
+from sdgen.notes import render_note
 from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
 from sdgen.topics import Topic
-from sdgen.write import render_note
 from tests.helpers import OPENAI_URL, answer, openai_stream, sent_json
 
 NEW_API = """## 5. 🔌 API Design

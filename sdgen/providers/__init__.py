@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import UnknownProviderError
-from .base import Completion, Provider, ProviderSettings, Usage
+from .base import Completion, Provider, ProviderSettings, Usage, register_key_variable
 from .defaults import DEFAULT_MODELS
 
 __all__ = ["Completion", "Provider", "ProviderSettings", "Usage", "create_provider",
@@ -53,5 +53,7 @@ def create_provider(settings: ProviderSettings) -> Provider:
             f"unknown provider {settings.provider!r}{hint} (known: {', '.join(sorted(registry))})"
         )
     factory: Any = registry[settings.provider].load()
+    # Before the provider reads its key: from here on, that key is redacted everywhere.
+    register_key_variable(getattr(factory, "key_env", None))
     provider: Provider = factory(settings)
     return provider

@@ -32,34 +32,32 @@ _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
 class AnthropicProvider:
     name: ClassVar[str] = "anthropic"
     default_model: ClassVar[str] = DEFAULT_MODELS["anthropic"]
-    key_env: ClassVar[str] = "ANTHROPIC_API_KEY"
+    key_env: ClassVar[str | None] = "ANTHROPIC_API_KEY"
+    offline: ClassVar[bool] = False
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
         self.model = settings.model or self.default_model
-        key = settings.api_key or os.environ.get(self.key_env)
+        key = settings.api_key or os.environ.get(self.key_env or "")
         if not key:
             raise MissingKeyError(
                 f"no Anthropic API key: set {self.key_env} (see .env.example)", provider=self.name
             )
         self._key = key
         self.client = anthropic.AsyncAnthropic(
-            api_key=key, base_url=settings.base_url, timeout=settings.timeout, max_retries=0
+            api_key=key, base_url=settings.base_url, timeout=settings.call.timeout, max_retries=0
         )
 
     def _params(self, prompt: Prompt) -> dict[str, Any]:
-        max_tokens = self.settings.max_tokens
-        if prompt.max_tokens:
-            max_tokens = min(max_tokens, prompt.max_tokens)
         params: dict[str, Any] = {
             "model": self.model,
-            "max_tokens": max_tokens,
+            "max_tokens": prompt.config.max_tokens,
             "messages": [{"role": m.role, "content": m.content} for m in prompt.chat],
         }
         if prompt.system:
             params["system"] = prompt.system
-        if self.settings.temperature is not None:
-            params["temperature"] = self.settings.temperature
+        if prompt.config.temperature is not None:
+            params["temperature"] = prompt.config.temperature
         return params
 
     async def _streamed(self, params: dict[str, Any], on_text: TextCallback | None) -> Completion:
@@ -98,10 +96,10 @@ class AnthropicProvider:
                           model=self.model)
 
     async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
-        params = self._params(prompt)
+        params = {**self._params(prompt), "timeout": prompt.config.timeout}
         call = self._streamed if self.settings.stream else self._whole
         return await call_with_retries(lambda: call(params, on_text), self.settings, self._key,
-                                       reservation(prompt, self.settings.max_tokens))
+                                       reservation(prompt), prompt.config)
 
     async def aclose(self) -> None:
         await self.client.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import json
 import os
+import random
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -14,7 +15,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from ..compose import Prompt
+from ..compose import CallConfig, Prompt
 from ..errors import AuthenticationError, ProviderCallError, ProviderError
 from ..limits import RateLimiter
 
@@ -30,6 +31,7 @@ __all__ = [
     "call_with_retries",
     "known_secrets",
     "redact",
+    "register_key_variable",
     "reservation",
 ]
 
@@ -39,18 +41,19 @@ TextCallback = Callable[[str], None]  # receives each piece of streamed text as 
 
 @dataclass(frozen=True)
 class ProviderSettings:
-    """What a provider needs to make calls; the key is never printed."""
+    """What a provider needs to connect; the key is never printed.
+
+    How each request is sent (budget, temperature, tries, timeouts) travels with its prompt
+    (``Prompt.config``); ``call`` is the run's own config, for calls that have no prompt (the
+    batch APIs) and for the client's defaults.
+    """
 
     provider: str
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
-    temperature: float | None = None
-    max_tokens: int = 16000
-    timeout: float = 600.0
-    attempts: int = 5  # calls per request, first one included
-    max_wait: float = 60.0  # the longest pause between attempts, Retry-After included
     stream: bool = True
+    call: CallConfig = field(default_factory=CallConfig)
     limiter: RateLimiter | None = field(default=None, compare=False)  # shared by a whole run
 
 
@@ -78,10 +81,19 @@ class Completion:
 
 @runtime_checkable
 class Provider(Protocol):
-    """What sdgen needs from an LLM provider: one async call and a way to close."""
+    """What sdgen needs from an LLM provider: one async call and a way to close.
+
+    A plug-in registers a class in the ``sdgen.providers`` entry-point group; the class is
+    called with ``ProviderSettings``. ``key_env`` names the environment variable its API key is
+    read from (None: it needs none), so the key is redacted wherever sdgen writes or logs.
+    ``offline`` is True for a provider that makes no network call (replay): a run does not
+    start worker processes to overlap CPU work with streaming it never waits for.
+    """
 
     name: str
     model: str
+    key_env: str | None
+    offline: bool
 
     async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
         ...
@@ -101,7 +113,8 @@ class BatchStatus:
 
 @runtime_checkable
 class BatchProvider(Protocol):
-    """A provider that can also take a whole list at once, at batch prices."""
+    """A provider that can also take a whole list at once, at batch prices (a provider has
+    these methods only when its service has a batch API)."""
 
     async def submit_batch(self, requests: list[tuple[str, Prompt]]) -> str: ...
 
@@ -120,13 +133,21 @@ class EmptyAnswerError(Exception):
 
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_*-]{6,}|[A-Za-z0-9_-]*key[-_][A-Za-z0-9_*-]{8,})", re.I)
 
+# Read whatever provider is in use: sdgen's own variable, and both SDKs' (a base URL's proxy
+# may forward them). Each registered provider adds its own ``key_env``.
+KEY_VARIABLES = ("SDGEN_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+_key_variables: list[str] = list(KEY_VARIABLES)
 
-KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "SDGEN_API_KEY")
+
+def register_key_variable(name: str | None) -> None:
+    """Keep the key read from ``name`` out of everything sdgen writes and logs."""
+    if name and name not in _key_variables:
+        _key_variables.append(name)
 
 
 def known_secrets() -> tuple[str, ...]:
     """The API keys in this process's environment, to be kept out of everything sdgen writes."""
-    return tuple(v for k in KEY_VARIABLES if len(v := os.environ.get(k, "")) >= 8)
+    return tuple(v for k in _key_variables if len(v := os.environ.get(k, "")) >= 8)
 
 
 def redact(text: str, *secrets: str | None) -> str:
@@ -174,19 +195,17 @@ def is_retryable(exc: BaseException) -> bool:
     return bool(names & connection)
 
 
-def _wait(settings: ProviderSettings) -> Callable[[RetryCallState], float]:
+def _wait(config: CallConfig, limiter: RateLimiter | None) -> Callable[[RetryCallState], float]:
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         told = _retry_after(exc) if exc else None
         if told is not None:
-            told = min(told, settings.max_wait)
-            if settings.limiter:
-                settings.limiter.pause(told)  # everyone waits, not only the caller told
+            told = min(told, config.max_wait)
+            if limiter:
+                limiter.pause(told)  # everyone waits, not only the caller told
             return told
         # Exponential backoff with full jitter, from 1 s, capped.
-        import random
-
-        return random.uniform(0, min(settings.max_wait, 2.0 ** (state.attempt_number - 1)))
+        return random.uniform(0, min(config.max_wait, 2.0 ** (state.attempt_number - 1)))
 
     return wait
 
@@ -212,20 +231,22 @@ def describe_failure(exc: BaseException, provider: str, secret: str | None) -> P
     return ProviderCallError(f"{provider}: {detail}", provider=provider)
 
 
-def reservation(prompt: Prompt, max_tokens: int) -> int:
+def reservation(prompt: Prompt) -> int:
     """Tokens a call may use, as providers count them against a per-minute budget."""
-    budget = min(max_tokens, prompt.max_tokens) if prompt.max_tokens else max_tokens
-    return sum(len(m.content.encode("utf-8")) for m in prompt.messages) // 4 + budget
+    return sum(len(m.content.encode("utf-8")) for m in prompt.messages) // 4 + prompt.config.max_tokens
 
 
 async def call_with_retries(
     call: Callable[[], Awaitable[T]], settings: ProviderSettings, secret: str | None,
-    reserve: int = 0,
+    reserve: int = 0, config: CallConfig | None = None,
 ) -> T:
-    """Run one provider call under the rate limits and retry policy; failures -> ProviderErrors."""
+    """Run one provider call under the rate limits and retry policy; failures -> ProviderErrors.
+
+    ``config`` is the prompt's (a completion); calls with no prompt use the run's."""
+    config = config or settings.call
     retrying = AsyncRetrying(
-        stop=stop_after_attempt(max(1, settings.attempts)),
-        wait=_wait(settings),
+        stop=stop_after_attempt(max(1, config.calls_per_request)),
+        wait=_wait(config, settings.limiter),
         retry=retry_if_exception(is_retryable),
         reraise=True,
     )

@@ -28,12 +28,14 @@ from .defaults import DEFAULT_MODELS
 __all__ = ["OpenAICompatibleProvider", "OpenAIProvider"]
 
 
-class OpenAIProvider:
-    """OpenAI's Chat Completions API, streamed by default."""
+class _ChatCompletions:
+    """The Chat Completions protocol, streamed by default: what OpenAI and every compatible
+    server share."""
 
     name: ClassVar[str] = "openai"
     default_model: ClassVar[str] = DEFAULT_MODELS["openai"]
-    key_env: ClassVar[str] = "OPENAI_API_KEY"
+    key_env: ClassVar[str | None] = "OPENAI_API_KEY"
+    offline: ClassVar[bool] = False
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
@@ -41,12 +43,12 @@ class OpenAIProvider:
         self._key = self._api_key(settings)
         # The SDK's own retries are off: sdgen's policy (tenacity) decides, once, for all providers.
         self.client = openai.AsyncOpenAI(
-            api_key=self._key, base_url=self._base_url(settings), timeout=settings.timeout,
+            api_key=self._key, base_url=self._base_url(settings), timeout=settings.call.timeout,
             max_retries=0,
         )
 
     def _api_key(self, settings: ProviderSettings) -> str:
-        key = settings.api_key or os.environ.get(self.key_env)
+        key = settings.api_key or os.environ.get(self.key_env or "")
         if not key:
             raise MissingKeyError(
                 f"no OpenAI API key: set {self.key_env} (see .env.example), or use "
@@ -58,19 +60,16 @@ class OpenAIProvider:
     def _base_url(self, settings: ProviderSettings) -> str | None:
         return settings.base_url  # None: the SDK reads OPENAI_BASE_URL itself
 
-    def _token_limit(self) -> dict[str, Any]:
-        return {"max_completion_tokens": self.settings.max_tokens}
+    token_limit: ClassVar[str] = "max_completion_tokens"  # the newer name; reasoning models need it
 
     def _params(self, prompt: Prompt) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": self.model,
             "messages": [{"role": m.role, "content": m.content} for m in prompt.messages],
-            **self._token_limit(),
+            self.token_limit: prompt.config.max_tokens,
         }
-        if prompt.max_tokens:
-            params.update({k: min(v, prompt.max_tokens) for k, v in self._token_limit().items()})
-        if self.settings.temperature is not None:
-            params["temperature"] = self.settings.temperature
+        if prompt.config.temperature is not None:
+            params["temperature"] = prompt.config.temperature
         return params
 
     async def _streamed(self, params: dict[str, Any], on_text: TextCallback | None) -> Completion:
@@ -136,15 +135,18 @@ class OpenAIProvider:
                           model=self.model)
 
     async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
-        params = self._params(prompt)
+        params = {**self._params(prompt), "timeout": prompt.config.timeout}
         call = self._streamed if self.settings.stream else self._whole
         return await call_with_retries(lambda: call(params, on_text), self.settings, self._key,
-                                       reservation(prompt, self.settings.max_tokens))
+                                       reservation(prompt), prompt.config)
 
     async def aclose(self) -> None:
         await self.client.close()
 
-    # The Batch API: one JSONL file of requests, answered within 24 hours at about half price.
+
+class OpenAIProvider(_ChatCompletions):
+    """OpenAI's Chat Completions API, and its Batch API: one JSONL file of requests, answered
+    within 24 hours at about half price."""
 
     async def submit_batch(self, requests: list[tuple[str, Prompt]]) -> str:
         lines = [json.dumps({"custom_id": custom_id, "method": "POST",
@@ -200,12 +202,12 @@ class OpenAIProvider:
         return results
 
 
-class OpenAICompatibleProvider(OpenAIProvider):
-    """Any server that speaks the Chat Completions protocol at a base URL; the key is optional."""
+class OpenAICompatibleProvider(_ChatCompletions):
+    """Any server that speaks the Chat Completions protocol at a base URL; the key is optional.
+    No batch methods: Ollama, vLLM's server and llama.cpp have no Batch API."""
 
     name: ClassVar[str] = "openai-compatible"
-    key_env: ClassVar[str] = "SDGEN_API_KEY"
-    batch_api: ClassVar[bool] = False  # Ollama, vLLM's server and llama.cpp have no Batch API
+    key_env: ClassVar[str | None] = "SDGEN_API_KEY"
 
     def __init__(self, settings: ProviderSettings) -> None:
         if not settings.model:
@@ -214,7 +216,7 @@ class OpenAICompatibleProvider(OpenAIProvider):
 
     def _api_key(self, settings: ProviderSettings) -> str:
         # Local servers take any key; the SDK insists on one.
-        return settings.api_key or os.environ.get(self.key_env) or "not-needed"
+        return settings.api_key or os.environ.get(self.key_env or "") or "not-needed"
 
     def _base_url(self, settings: ProviderSettings) -> str | None:
         url = settings.base_url or os.environ.get("OPENAI_BASE_URL")
@@ -225,5 +227,4 @@ class OpenAICompatibleProvider(OpenAIProvider):
             )
         return url
 
-    def _token_limit(self) -> dict[str, Any]:
-        return {"max_tokens": self.settings.max_tokens}
+    token_limit: ClassVar[str] = "max_tokens"  # what Ollama, vLLM and llama.cpp understand

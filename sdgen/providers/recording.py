@@ -20,20 +20,19 @@ import yaml
 
 from .._version import __version__
 from ..compose import Prompt
-from ..errors import ConfigError, ProviderCallError
-from ..write import atomic_write, safe_segment
+from ..errors import ConfigError, ReplayMissError
+from ..files import atomic_write, safe_segment
 from .base import Completion, Provider, TextCallback, Usage, redact
 
 __all__ = ["RecordingProvider", "ReplayMissError", "ReplayProvider", "request_key"]
 
 
-def request_params(prompt: Prompt, max_tokens: int, temperature: float | None) -> dict[str, Any]:
+def request_params(prompt: Prompt) -> dict[str, Any]:
     """The normalised request: what the model is asked and what shapes its answer."""
-    budget = min(max_tokens, prompt.max_tokens) if prompt.max_tokens else max_tokens
     return {
         "messages": [{"role": m.role, "content": m.content} for m in prompt.messages],
-        "max_tokens": budget,
-        "temperature": temperature,
+        "max_tokens": prompt.config.max_tokens,
+        "temperature": prompt.config.temperature,
     }
 
 
@@ -67,19 +66,17 @@ def dump_recording(record: dict[str, Any]) -> str:
 class RecordingProvider:
     """Wraps a real provider and writes each exchange under a folder."""
 
-    def __init__(self, inner: Provider, folder: Path, *, max_tokens: int,
-                 temperature: float | None, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(self, inner: Provider, folder: Path, *, secrets: tuple[str, ...] = ()) -> None:
         self.inner = inner
         self.name = inner.name  # recording does not change who answers
         self.model = inner.model
+        self.key_env, self.offline = inner.key_env, inner.offline
         self.folder = folder
-        self.max_tokens = max_tokens
-        self.temperature = temperature
         self._secrets = secrets
 
     async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
         completion = await self.inner.complete(prompt, on_text)
-        params = request_params(prompt, self.max_tokens, self.temperature)
+        params = request_params(prompt)
         key = request_key(params)
         record = {
             "key": key,
@@ -108,10 +105,6 @@ class RecordingProvider:
         await self.inner.aclose()
 
 
-class ReplayMissError(ProviderCallError):
-    """A request with no recording (strict replay): the prompt or parameters changed."""
-
-
 class ReplayProvider:
     """Serves answers from recordings; never opens a connection.
 
@@ -119,15 +112,13 @@ class ReplayProvider:
     the recorded one agree on which notes are up to date.
     """
 
+    key_env: str | None = None  # no key: nothing is sent anywhere
     offline = True  # no network: nothing to overlap the CPU work with
 
-    def __init__(self, folder: Path, *, max_tokens: int, temperature: float | None,
-                 name: str = "replay", model: str = "replay") -> None:
+    def __init__(self, folder: Path, *, name: str = "replay", model: str = "replay") -> None:
         if not folder.is_dir():
             raise ConfigError(f"{folder}: no recordings folder to replay")
         self.folder = folder
-        self.max_tokens = max_tokens
-        self.temperature = temperature
         self.name = name
         self.model = model
         # Files are found by the key prefix in their names and read only when asked for: a
@@ -154,7 +145,7 @@ class ReplayProvider:
         return None
 
     async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
-        key = request_key(request_params(prompt, self.max_tokens, self.temperature))
+        key = request_key(request_params(prompt))
         record = await asyncio.to_thread(self._find, key)
         if record is None:
             raise ReplayMissError(

@@ -5,18 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from sdgen.files import atomic_write, safe_segment
+from sdgen.notes import format_markdown, note_path, render_note
 from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
 from sdgen.topics import Topic
-from sdgen.write import (
-    NoteRecord,
-    atomic_write,
-    format_markdown,
-    note_path,
-    render_note,
-    safe_segment,
-    write_index,
-)
+from sdgen.vault import NoteRecord, write_index
 from tests.helpers import answer
 
 

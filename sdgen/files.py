@@ -1,0 +1,57 @@
+"""Files sdgen writes: names safe on every system, paths kept inside the output folder, atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from slugify import slugify
+
+from .errors import OutputError
+
+__all__ = ["atomic_write", "inside", "safe_segment"]
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+             *(f"lpt{i}" for i in range(10))}
+
+
+def safe_segment(name: str, fallback: str = "untitled") -> str:
+    """One path segment from any text: ASCII slug, no dots or separators, never reserved."""
+    slug = slugify(unicodedata.normalize("NFKC", name), max_length=80, word_boundary=True,
+                   save_order=True) or fallback
+    if slug.split(".")[0] in _RESERVED:
+        slug = f"{slug}-note"
+    return slug
+
+
+def inside(root: Path, path: Path) -> bool:
+    """True when ``path`` resolves (symlinks followed) inside ``root``."""
+    root_real, path_real = os.path.realpath(root), os.path.realpath(path)
+    return os.path.commonpath([root_real, path_real]) == root_real
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder and rename it into place."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"{path.parent}: cannot write: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a note is an ordinary file
+        os.replace(temp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(exc, OSError):
+            raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
+        raise

@@ -1,0 +1,341 @@
+"""Note files: the one place a note is named, hashed, laid out, read and written.
+
+A note is ``<out>/<persona>/<category>/<slug>.md``: YAML front matter in one layout
+(:func:`note_front_matter`), then the body formatted by mdformat. Its ``input_hash`` says what it
+was made from (a rerun skips a note whose inputs are unchanged) and its ``body_hash`` what sdgen
+wrote (a body that no longer matches was edited by hand). An answer that never became valid is
+kept apart under ``_drafts/`` with a report, so nothing invalid passes as final. A conversation
+persona's conversation is kept beside its note as a dot-file, for regenerating within it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mdformat
+import yaml
+
+from ._version import __version__
+from .compose import Message, Prompt
+from .errors import NoteError, OutputError
+from .estimate import Price, price_for
+from .files import atomic_write, inside, safe_segment
+from .markdown import parse_document, split_front_matter
+from .personas import Persona, load_persona
+from .providers.base import Completion, known_secrets, redact
+from .schema import PersonaSpec
+from .topics import Topic
+from .validate import Report, validate_document
+
+__all__ = [
+    "DRAFTS",
+    "MD_EXTENSIONS",
+    "Note",
+    "NoteDraft",
+    "TopicOutcome",
+    "body_hash",
+    "conversation_path",
+    "format_markdown",
+    "front_matter_block",
+    "input_hash",
+    "note_path",
+    "read_note",
+    "read_note_text",
+    "recorded_input_hash",
+    "render_note",
+    "save_note",
+    "save_regenerated",
+]
+
+MD_EXTENSIONS = frozenset({"gfm", "frontmatter", "obsidian", "wikilink"})
+DRAFTS = "_drafts"
+INDEX_NOTE = "index.md"
+
+
+# Names and hashes.
+
+def note_path(out: Path, persona: str, category: str | None, title: str,
+              taken: set[Path] | None = None) -> Path:
+    """``out/<persona>/<category>/<slug>.md``; a slug already taken this run gets a suffix."""
+    folder = out / safe_segment(persona, "persona")
+    if category:
+        folder = folder / safe_segment(category, "category")
+    stem = safe_segment(title, "topic")
+    path = folder / f"{stem}.md"
+    counter = 2
+    while taken is not None and path in taken:
+        path = folder / f"{stem}-{counter}.md"
+        counter += 1
+    if not inside(out, path):  # a symlink inside the tree pointing out of it
+        raise OutputError(f"{path}: resolves outside the output folder {out}")
+    if taken is not None:
+        taken.add(path)
+    return path
+
+
+def conversation_path(note: Path) -> Path:
+    """Where a conversation note's conversation is kept (a dot-file: vaults ignore it)."""
+    return note.with_name(f".{note.stem}.conversation.json")
+
+
+def draft_path(out: Path, note: Path) -> Path:
+    return out / DRAFTS / note.relative_to(out)
+
+
+def body_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
+
+
+def input_hash(prompt: Prompt, spec: PersonaSpec, provider: str, model: str) -> str:
+    """What a note depends on: the request as sent (messages, output budget, temperature), the
+    persona's schema, and who answers. A note whose hash matches is not made again."""
+    payload = {
+        "messages": [[m.role, m.content] for m in prompt.messages],
+        "spec": spec.model_dump(mode="json"),
+        "provider": provider,
+        "model": model,
+        "max_tokens": prompt.config.max_tokens,
+        "temperature": prompt.config.temperature,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+# Layout.
+
+def format_markdown(text: str) -> str:
+    """mdformat with GFM tables, front matter, Obsidian callouts and wikilinks kept intact."""
+    return str(mdformat.text(text, extensions=MD_EXTENSIONS,
+                             options={"wrap": "keep", "number": True}))
+
+
+def front_matter_block(meta: Mapping[str, Any]) -> str:
+    """YAML front matter, written the same way wherever sdgen writes or rewrites it."""
+    header = yaml.safe_dump(dict(meta), sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{header}---\n\n"
+
+
+def render_note(body: str, front_matter: Mapping[str, Any]) -> str:
+    """Front matter plus formatted body; formatting the result again changes nothing."""
+    formatted = format_markdown(body)
+    return front_matter_block({**front_matter, "body_hash": body_hash(formatted)}) + formatted
+
+
+# A note in the making, and what became of it.
+
+@dataclass
+class NoteDraft:
+    """One topic's answer as the repair loop leaves it: the document, its report, every call."""
+
+    topic: Topic
+    persona: str
+    prompt_hash: str
+    body: str = ""
+    report: Report | None = None
+    completions: list[Completion] = field(default_factory=list)
+    error: str | None = None
+    conversation: list[dict[str, str]] = field(default_factory=list)  # a conversation persona's
+
+    @property
+    def valid(self) -> bool:
+        return self.error is None and self.report is not None and self.report.valid
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(c.usage.input_tokens for c in self.completions)
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(c.usage.output_tokens for c in self.completions)
+
+
+@dataclass(frozen=True)
+class TopicOutcome:
+    """What happened to one topic."""
+
+    topic: Topic
+    status: str  # "written", "skipped", "invalid", "failed"
+    path: Path | None = None
+    reason: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0
+    cost: float | None = None
+
+
+def note_front_matter(draft: NoteDraft, digest: str) -> dict[str, Any]:
+    """The front matter of every note sdgen writes, in this order."""
+    last = draft.completions[-1]
+    category = draft.topic.category
+    tags = ["system-design", f"persona/{safe_segment(draft.persona)}"]
+    if category:
+        tags.append(f"category/{safe_segment(category)}")
+    meta: dict[str, Any] = {
+        "title": draft.topic.title,
+        "topic": draft.topic.title,
+        "category": category,
+        "question": draft.topic.question,
+        "context": draft.topic.context,
+        "persona": draft.persona,
+        "provider": last.provider,
+        "model": last.model,
+        "created": last.created,
+        "input_tokens": draft.input_tokens,
+        "output_tokens": draft.output_tokens,
+        "sdgen_version": __version__,
+        "prompt_hash": draft.prompt_hash,
+        "input_hash": digest,
+        "tags": tags,
+    }
+    return {k: v for k, v in meta.items() if v is not None}
+
+
+def _cost(completions: Sequence[Completion], prices: Mapping[str, Price]) -> float | None:
+    total = 0.0
+    for completion in completions:
+        price = price_for(completion.model, prices)
+        if price is None:
+            return None
+        total += (completion.usage.input_tokens * price.input
+                  + completion.usage.output_tokens * price.output) / 1e6
+    return total
+
+
+def _save_draft(out: Path, final_path: Path, draft: NoteDraft) -> Path:
+    """Keep a failed answer apart, with its report, so nothing invalid passes as final."""
+    path = draft_path(out, final_path)
+    if not inside(out, path):  # `_drafts` may be a symlink pointing out of the tree
+        raise OutputError(f"{path}: resolves outside the output folder {out}")
+    atomic_write(path, draft.body or "")
+    report = {
+        "topic": draft.topic.title,
+        "persona": draft.persona,
+        "error": draft.error,
+        "report": draft.report.as_json() if draft.report else None,
+        "calls": len(draft.completions),
+        "answered": draft.completions[-1].created if draft.completions else None,
+    }
+    atomic_write(path.with_suffix(".report.json"),
+                 json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
+              prices: Mapping[str, Price] | None = None) -> TopicOutcome:
+    """Write a valid draft as the note (and its conversation), or keep an invalid one apart."""
+    # A model can echo anything it was shown; a key must not reach a note or a draft.
+    draft.body = redact(draft.body, *known_secrets())
+    common: dict[str, Any] = {
+        "input_tokens": draft.input_tokens,
+        "output_tokens": draft.output_tokens,
+        "calls": len(draft.completions),
+        "cost": _cost(draft.completions, prices or {}),
+    }
+    if not draft.valid:
+        kept = _save_draft(out, path, draft)
+        reason = draft.error or "; ".join(draft.report.summary()[:3] if draft.report else [])
+        return TopicOutcome(draft.topic, "invalid", kept, reason=reason, **common)
+    atomic_write(path, render_note(draft.body, note_front_matter(draft, digest)))
+    if draft.conversation:
+        atomic_write(conversation_path(path), json.dumps(
+            {"topic": draft.topic.title, "persona": draft.persona,
+             "messages": draft.conversation}, indent=1, ensure_ascii=False) + "\n")
+    stale = draft_path(out, path)
+    for leftover in (stale, stale.with_suffix(".report.json")):
+        leftover.unlink(missing_ok=True)
+    return TopicOutcome(draft.topic, "written", path, **common)
+
+
+# Reading notes back.
+
+def read_note_text(path: Path) -> str:
+    """A note's text; anything that is not a readable UTF-8 file is one NoteError line."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except IsADirectoryError as exc:
+        raise NoteError(f"{path}: is a directory, not a note") from exc
+    except FileNotFoundError as exc:
+        raise NoteError(f"{path}: no such note") from exc
+    except UnicodeDecodeError as exc:
+        raise NoteError(f"{path}: not UTF-8 text, so not a Markdown note") from exc
+    except OSError as exc:
+        raise NoteError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def recorded_input_hash(path: Path) -> str | None:
+    """The ``input_hash`` a note on disk was written with (None: no such note, or none)."""
+    try:
+        meta, _, body = split_front_matter(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+    value = meta.get("input_hash")
+    return value if isinstance(value, str) and body.strip() else None
+
+
+@dataclass
+class Note:
+    """A note on disk: its front matter, its body as written, and its persona."""
+
+    path: Path
+    meta: dict[str, Any]
+    body: str
+    persona: Persona
+
+    @property
+    def edited(self) -> bool:
+        """True when the body no longer matches the hash written with it."""
+        recorded = self.meta.get("body_hash")
+        return bool(recorded) and recorded != body_hash(self.body)
+
+    def report(self) -> Report:
+        return validate_document(parse_document(self.body), self.persona.spec)
+
+    def topic(self) -> Topic:
+        meta = self.meta
+        return Topic(str(meta.get("topic") or meta.get("title") or self.path.stem),
+                     meta.get("category"), meta.get("question"), meta.get("context"))
+
+    def conversation(self) -> tuple[Message, ...] | None:
+        """A conversation note's conversation, kept beside it (None for other notes)."""
+        path = conversation_path(self.path)
+        if not self.persona.spec.turns or not path.is_file():
+            return None
+        try:
+            messages = json.loads(path.read_text(encoding="utf-8"))["messages"]
+            return tuple(Message(m["role"], m["content"]) for m in messages)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise NoteError(f"{path}: unreadable conversation: {exc}") from exc
+
+
+def read_note(path: Path, persona: str | None = None, personas_dir: Sequence[Path] = ()) -> Note:
+    meta, _, rest = split_front_matter(read_note_text(path))
+    if not meta:
+        raise NoteError(f"{path}: no front matter: regen needs a note written by sdgen")
+    name = persona or meta.get("persona")
+    if not isinstance(name, str) or not name:
+        raise NoteError(f"{path}: no persona in the note's front matter; pass --persona NAME")
+    body = rest[1:] if rest.startswith("\n") else rest  # the blank line after the front matter
+    return Note(path, meta, body, load_persona(name, personas_dir))
+
+
+def save_regenerated(note: Note, new_body: str, sections: Sequence[str],
+                     completions: Sequence[Completion]) -> None:
+    """Rewrite a note with regenerated sections: the history and body hash updated, the rest of
+    its front matter as it was."""
+    meta = dict(note.meta)
+    last = completions[-1]
+    meta["regenerated"] = [*(meta.get("regenerated") or []), {
+        "sections": list(sections),
+        "at": last.created,
+        "provider": last.provider,
+        "model": last.model,
+        "input_tokens": sum(c.usage.input_tokens for c in completions),
+        "output_tokens": sum(c.usage.output_tokens for c in completions),
+    }]
+    meta["body_hash"] = body_hash(new_body)
+    atomic_write(note.path, front_matter_block(meta) + new_body)
