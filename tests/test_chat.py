@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import select
@@ -10,8 +11,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+import respx
+
+import sdgen
 from bench.server import TestServer
+from sdgen.chat import ChatIO
 from sdgen.cli import run
+from sdgen.markdown import split_front_matter
+from tests.helpers import OPENAI_URL, openai_stream, sent_json
 from tests.test_interview import DESIGN, QUESTIONS, SUMMARY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,3 +74,46 @@ def test_chat_in_a_terminal_writes_a_valid_note() -> None:
     assert "100M new links a month" in text and "Analytics can be asynchronous." in text
     assert text.count("```mermaid") == 2
     assert run(["validate", str(note)]) == 0
+
+
+def _person(*lines: str) -> ChatIO:
+    said = iter(lines)
+    return ChatIO(lambda prompt: next(said, None), io.StringIO())
+
+
+def test_chat_continues_an_answer_cut_at_the_output_limit(httpx2_mock: respx.Router,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-chat-000000000000000")
+    cut = DESIGN.index("## (4)")
+    route = httpx2_mock.post(OPENAI_URL).mock(side_effect=[
+        openai_stream(QUESTIONS), openai_stream(SUMMARY),
+        openai_stream(DESIGN[:cut], finish="length"), openai_stream(DESIGN[cut:])])
+    outcome = sdgen.chat("URL Shortener", _person("100M links a month.", "That's all"),
+                         out=Path("out"))
+    assert outcome.status == "written", outcome.reason
+    assert route.call_count == 4
+    follow = sent_json(route, 3)["messages"]
+    assert follow[-2] == {"role": "assistant", "content": DESIGN[:cut]}
+    assert "cut off" in follow[-1]["content"]
+    note = Path("out/interview/url-shortener.md").read_text()
+    assert DESIGN[cut:cut + 200] in note and run(["validate", "out/interview/url-shortener.md"]) == 0
+
+
+def test_chat_and_generate_give_the_same_input_hash(httpx2_mock: respx.Router,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-chat-000000000000000")
+    httpx2_mock.post(OPENAI_URL).mock(side_effect=[
+        openai_stream(text) for text in (QUESTIONS, SUMMARY, DESIGN) * 3])
+    options = ["--persona", "interview", "--max-tokens", "9000", "--temperature", "0.3"]
+    assert run(["generate", "URL Shortener", "--out", "generated", *options]) == 0
+    sdgen.chat("URL Shortener", _person("100M links a month.", "That's all"), out=Path("chatted"),
+               max_tokens=9000, temperature=0.3)
+
+    def recorded(path: str) -> str:
+        return str(split_front_matter(Path(path).read_text())[0]["input_hash"])
+
+    generated = recorded("generated/interview/url-shortener.md")
+    assert generated == recorded("chatted/interview/url-shortener.md")
+    # ... and it is the hash of these settings, not of the defaults:
+    assert run(["generate", "URL Shortener", "--out", "defaults", "--persona", "interview"]) == 0
+    assert recorded("defaults/interview/url-shortener.md") != generated
