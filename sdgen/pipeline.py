@@ -184,8 +184,7 @@ def _problems(report: Report, scope: set[int] | None, missing: Sequence[str]) ->
 def _next_targets(persona: Persona, draft: NoteDraft, report: Report, scope: set[int] | None,
                   missing: Sequence[str], truncated: bool) -> list[SectionTarget]:
     """The sections a targeted repair asks for, each with what was wrong with it."""
-    failing = [i for i, s in enumerate(report.sections)
-               if s.problems and (scope is None or i in scope)]
+    failing = [i for i in report.failing if scope is None or i in scope]
     failing += [i for i, s in enumerate(persona.spec.sections)
                 if s.title in missing and i not in failing]
     doc = parse_document(draft.body)

@@ -28,7 +28,7 @@ def resolve_targets(note: Note, sections: Sequence[str], invalid: bool) -> list[
     doc = parse_document(note.body)
     report = note.report()
     if invalid:
-        indexes = [i for i, s in enumerate(report.sections) if s.problems]
+        indexes = report.failing
     else:
         indexes = []
         for query in sections:

@@ -45,8 +45,9 @@ class Report(BaseModel):
     warnings: list[str] = []
 
     @property
-    def failing(self) -> list[SectionReport]:
-        return [s for s in self.sections if s.problems]
+    def failing(self) -> list[int]:
+        """The schema indexes of the sections with problems (what a targeted repair asks for)."""
+        return [i for i, s in enumerate(self.sections) if s.problems]
 
     def summary(self) -> list[str]:
         lines = [f"{s.title}: {p}" for s in self.sections for p in s.problems]
