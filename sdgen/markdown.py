@@ -209,6 +209,7 @@ class Document:
     fences: list[Fence] = field(default_factory=list)
     # One-line bold paragraphs ("**1. Overview**"): some models write these for headings.
     pseudo_headings: list[Heading] = field(default_factory=list)
+    line_offset: int = 0  # lines before the body in the text parsed (its front matter)
 
     def text_between(self, start: int, end: int) -> str:
         return "\n".join(self.lines[start:end])
@@ -236,7 +237,7 @@ def parse_document(text: str, *, raw_answer: bool = False) -> Document:
         body = extract_answer(body)
     tokens = _parser().parse(body)
     lines = body.split("\n")
-    doc = Document(front_matter, fm_text, body, lines, tokens)
+    doc = Document(front_matter, fm_text, body, lines, tokens, line_offset=fm_text.count("\n"))
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.map:
             inline = tokens[i + 1].content if i + 1 < len(tokens) else ""

@@ -20,6 +20,16 @@ REQUIREMENT_TEXT: dict[str, str] = {
 }
 
 
+DIAGRAM_KIND_TEXT: dict[str, str] = {
+    "c4": "a Mermaid C4 diagram (C4Context, C4Container, C4Component, C4Dynamic or C4Deployment)",
+    "er": "a Mermaid ER diagram (erDiagram)",
+    "sequence": "a Mermaid sequence diagram (sequenceDiagram)",
+    "flowchart": "a Mermaid flowchart (flowchart TD)",
+    "state": "a Mermaid state diagram (stateDiagram-v2)",
+    "class": "a Mermaid class diagram (classDiagram)",
+}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -35,6 +45,10 @@ class SectionSpec(_Strict):
     recommends: tuple[Requirement, ...] = ()  # reported as warnings, never a failure
     min_words: int = Field(default=0, ge=0)
     min_bullets: int = Field(default=0, ge=0)
+    # Mermaid diagram kinds, as the parser names them (see DIAGRAM_KIND_TEXT): at least one
+    # diagram of one of `diagram_kinds` is required; each of `prefers_diagram_kinds` is a warning.
+    diagram_kinds: tuple[str, ...] = ()
+    prefers_diagram_kinds: tuple[str, ...] = ()
 
     @property
     def heading(self) -> str:

@@ -41,7 +41,8 @@ def _heading_line(persona: Persona, index: int, doc: Document | None) -> str:
 
 def targets_for(persona: Persona, doc: Document, indexes: Sequence[int],
                 report: Report | None = None) -> list[SectionTarget]:
-    problems = {i: tuple(s.problems) for i, s in enumerate(report.sections)} if report else {}
+    problems = ({i: tuple(str(p) for p in s.problems) for i, s in enumerate(report.sections)}
+                if report else {})
     return [SectionTarget(i, persona.spec.sections[i].title, _heading_line(persona, i, doc),
                           problems.get(i, ())) for i in indexes]
 

@@ -8,13 +8,14 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from .markdown import Document, Heading, normalize_title
-from .schema import REQUIREMENT_TEXT, PersonaSpec, SectionSpec
+from .diagrams import check_mermaid
+from .markdown import Document, Fence, Heading, normalize_title
+from .schema import DIAGRAM_KIND_TEXT, REQUIREMENT_TEXT, PersonaSpec, SectionSpec
 
-__all__ = ["LocatedSection", "Report", "SectionReport", "locate_sections", "match_section",
-           "validate_document"]
+__all__ = ["LocatedSection", "Problem", "Report", "SectionReport", "ValidationOptions",
+           "locate_sections", "match_section", "validate_document"]
 
 _MATCH_THRESHOLD = 0.8
 _DIAGRAM_CHARS = re.compile(r"[\u2190-\u21ff\u2500-\u257f\u25a0-\u25ff\u27f0-\u27ff]")
@@ -26,13 +27,36 @@ _NOT_CODE = _PLAIN_INFOS | _DIAGRAM_INFOS | {"markdown", "md"}
 _PARENTHETICAL = re.compile(r"\s*\([^)]*\)")
 
 
+class Problem(BaseModel):
+    """One finding: what is wrong, of which kind, and where in the note (1-based line)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message: str
+    kind: str = "schema"  # schema, mermaid, diagram-kind, coverage, topic, table, alignment
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+    def as_json(self) -> dict[str, object]:
+        return {"message": self.message, "kind": self.kind, "line": self.line}
+
+
+@dataclass(frozen=True)
+class ValidationOptions:
+    """What validation checks beyond the schema (each can be turned off)."""
+
+    diagram_check: bool = True  # every Mermaid block through Mermaid's own parser
+
+
 class SectionReport(BaseModel):
     title: str
     found: bool
     required: bool
     heading: str | None = None
-    problems: list[str] = []
-    warnings: list[str] = []
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
 
 
 class Report(BaseModel):
@@ -41,8 +65,8 @@ class Report(BaseModel):
     valid: bool
     persona: str
     sections: list[SectionReport]
-    problems: list[str] = []
-    warnings: list[str] = []
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
 
     @property
     def failing(self) -> list[int]:
@@ -51,19 +75,25 @@ class Report(BaseModel):
 
     def summary(self) -> list[str]:
         lines = [f"{s.title}: {p}" for s in self.sections for p in s.problems]
-        return [*self.problems, *lines]
+        return [*(str(p) for p in self.problems), *lines]
+
+    def kinds(self) -> set[str]:
+        """The kinds of every problem (a "topic" problem calls for a whole new answer)."""
+        return {p.kind for p in self.problems} | {p.kind for s in self.sections
+                                                  for p in s.problems}
 
     def as_json(self) -> dict[str, object]:
         return {
             "valid": self.valid,
             "persona": self.persona,
             "sections": [
-                {"title": s.title, "found": s.found, "problems": s.problems,
-                 "warnings": s.warnings}
+                {"title": s.title, "found": s.found,
+                 "problems": [p.as_json() for p in s.problems],
+                 "warnings": [p.as_json() for p in s.warnings]}
                 for s in self.sections
             ],
-            "problems": self.problems,
-            "warnings": self.warnings,
+            "problems": [p.as_json() for p in self.problems],
+            "warnings": [p.as_json() for p in self.warnings],
         }
 
 
@@ -213,51 +243,123 @@ def _out_of_order(located: list[LocatedSection]) -> set[int]:
     return set(order) - keep
 
 
-def validate_document(doc: Document, spec: PersonaSpec) -> Report:
-    """Check presence, order and contents of every schema section."""
+DEFAULT_OPTIONS = ValidationOptions()
+
+
+@dataclass
+class _Diagrams:
+    """Mermaid's verdicts on a note's diagrams, each as a problem at its line in the note."""
+
+    problems: dict[int, Problem]  # by the fence's body line
+    kinds: dict[int, str]  # the parser's kind of each diagram that parses, by body line
+
+
+def _check_diagrams(doc: Document, options: ValidationOptions) -> _Diagrams:
+    found = _Diagrams({}, {})
+    if not options.diagram_check:
+        return found
+    for fence in doc.fences:
+        if fence.info != "mermaid" or not fence.content.strip() or not fence.closed:
+            continue
+        verdict = check_mermaid(fence.content)
+        if verdict.ok:
+            found.kinds[fence.line] = verdict.kind or "unknown"
+            continue
+        # The fence opens at body line fence.line; the diagram's line k is k lines below.
+        line = doc.line_offset + fence.line + 1 + (verdict.line or 1)
+        quoted = f' (`{verdict.source_line[:120]}`)' if verdict.source_line else ""
+        found.problems[fence.line] = Problem(
+            message=f"a Mermaid diagram does not parse at line {line}{quoted}: {verdict.message}",
+            kind="mermaid", line=line)
+    return found
+
+
+def _kind_findings(section: SectionSpec, kinds: list[str], checked: bool) -> tuple[
+        list[Problem], list[Problem]]:
+    """A section's required (problem) and preferred (warning) diagram kinds."""
+    if not checked:  # kinds come from the parser; with the check off, they are unknown
+        return [], []
+    problems, warnings = [], []
+    written = f" (its diagrams are: {', '.join(kinds)})" if kinds else ""
+    if section.diagram_kinds and not set(kinds) & set(section.diagram_kinds):
+        wanted = " or ".join(DIAGRAM_KIND_TEXT.get(k, k) for k in section.diagram_kinds)
+        problems.append(Problem(message=f"needs {wanted}{written}", kind="diagram-kind"))
+    for kind in section.prefers_diagram_kinds:
+        if kind not in kinds:
+            warnings.append(Problem(message=f"should have {DIAGRAM_KIND_TEXT.get(kind, kind)}",
+                                    kind="diagram-kind"))
+    return problems, warnings
+
+
+def _section_report(doc: Document, spec: PersonaSpec, index: int, where: LocatedSection,
+                    out_of_order: bool, diagrams: _Diagrams, checked: bool) -> SectionReport:
+    section = spec.sections[index]
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    start, end = where.body_start, where.end
+    present = _present(doc, start, end)
+    problems += [Problem(message=f"needs {REQUIREMENT_TEXT[need]}")
+                 for need in section.requires if need not in present]
+    warnings += [Problem(message=f"should have {REQUIREMENT_TEXT[want]}")
+                 for want in section.recommends if want not in present]
+    words = _words(doc, start, end)
+    if words < section.min_words:
+        problems.append(Problem(message=f"too short: {words} words, needs at least "
+                                        f"{section.min_words}"))
+    if section.min_bullets and _bullets(doc, start, end) < section.min_bullets:
+        problems.append(Problem(message=f"needs at least {section.min_bullets} bullet points"))
+    inside: list[Fence] = [f for f in doc.fences if start <= f.line < end]
+    problems += [Problem(message="a code block is never closed (was the answer cut off?)",
+                         line=doc.line_offset + f.line + 1) for f in inside if not f.closed]
+    problems += [diagrams.problems[f.line] for f in inside if f.line in diagrams.problems]
+    kind_problems, kind_warnings = _kind_findings(
+        section, [diagrams.kinds[f.line] for f in inside if f.line in diagrams.kinds], checked)
+    problems += kind_problems
+    warnings += kind_warnings
+    if out_of_order:
+        (problems if spec.enforce_order else warnings).append(
+            Problem(message="out of order: move it to its place in the schema order"))
+    return SectionReport(title=section.title, found=True, required=section.required,
+                         heading=where.heading.text, problems=problems, warnings=warnings)
+
+
+def _document_findings(doc: Document, spec: PersonaSpec, located: dict[int, LocatedSection],
+                       diagrams: _Diagrams) -> tuple[list[Problem], list[Problem]]:
+    """What holds (or not) for the note as a whole."""
+    problems: list[Problem] = []
+    if not doc.body.strip():
+        problems.append(Problem(message="the note is empty"))
+    present_anywhere = _present(doc, 0, len(doc.lines))
+    problems += [Problem(message=f"the note needs {REQUIREMENT_TEXT[need]} somewhere")
+                 for need in spec.document_requires if need not in present_anywhere]
+    warnings = [Problem(message=f"the note should have {REQUIREMENT_TEXT[want]} somewhere")
+                for want in spec.document_recommends if want not in present_anywhere]
+    # A broken diagram outside every schema section is still a broken diagram.
+    spans = [(s.body_start, s.end) for s in located.values()]
+    problems += [p for line, p in diagrams.problems.items()
+                 if not any(a <= line < b for a, b in spans)]
+    return problems, warnings
+
+
+def validate_document(doc: Document, spec: PersonaSpec,
+                      options: ValidationOptions = DEFAULT_OPTIONS) -> Report:
+    """Check presence, order and contents of every schema section, and that every Mermaid
+    diagram parses."""
     located = {s.spec_index: s for s in locate_sections(doc, spec)}
     disordered = _out_of_order(list(located.values()))
+    diagrams = _check_diagrams(doc, options)
     reports = []
     for index, section in enumerate(spec.sections):
         where = located.get(index)
         if where is None:
-            problems = ([f"missing section: add a heading '{section.heading}'"]
+            problems = ([Problem(message=f"missing section: add a heading '{section.heading}'")]
                         if section.required and spec.require_headings else [])
             reports.append(SectionReport(title=section.title, found=False,
                                          required=section.required, problems=problems))
             continue
-        problems, warnings = [], []
-        start, end = where.body_start, where.end
-        present = _present(doc, start, end)
-        for need in section.requires:
-            if need not in present:
-                problems.append(f"needs {REQUIREMENT_TEXT[need]}")
-        for want in section.recommends:
-            if want not in present:
-                warnings.append(f"should have {REQUIREMENT_TEXT[want]}")
-        words = _words(doc, start, end)
-        if words < section.min_words:
-            problems.append(f"too short: {words} words, needs at least {section.min_words}")
-        if section.min_bullets and _bullets(doc, start, end) < section.min_bullets:
-            problems.append(f"needs at least {section.min_bullets} bullet points")
-        for fence in doc.fences:
-            if start <= fence.line < end and not fence.closed:
-                problems.append("a code block is never closed (was the answer cut off?)")
-        if index in disordered:
-            (problems if spec.enforce_order else warnings).append(
-                "out of order: move it to its place in the schema order")
-        reports.append(SectionReport(title=section.title, found=True, required=section.required,
-                                     heading=where.heading.text, problems=problems,
-                                     warnings=warnings))
-    doc_problems = []
-    if not doc.body.strip():
-        doc_problems.append("the note is empty")
-    present_anywhere = _present(doc, 0, len(doc.lines))
-    for need in spec.document_requires:
-        if need not in present_anywhere:
-            doc_problems.append(f"the note needs {REQUIREMENT_TEXT[need]} somewhere")
-    doc_warnings = [f"the note should have {REQUIREMENT_TEXT[want]} somewhere"
-                    for want in spec.document_recommends if want not in present_anywhere]
+        reports.append(_section_report(doc, spec, index, where, index in disordered, diagrams,
+                                       options.diagram_check))
+    doc_problems, doc_warnings = _document_findings(doc, spec, located, diagrams)
     valid = not doc_problems and not any(r.problems for r in reports)
     return Report(valid=valid, persona=spec.name, sections=reports, problems=doc_problems,
                   warnings=doc_warnings)

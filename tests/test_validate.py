@@ -99,7 +99,7 @@ def test_out_of_order_section_is_reported() -> None:
     persona = load_persona("senior")
     _, report = check_answer(persona, Topic("T"), reordered)
     assert report.valid  # by default order is advice: a reordered note is still usable
-    warned = [s.title for s in report.sections if any("out of order" in w for w in s.warnings)]
+    warned = [s.title for s in report.sections if any("out of order" in str(w) for w in s.warnings)]
     assert warned == ["Clear Real-World Examples"]
     strict = persona.spec.model_copy(update={"enforce_order": True})
     report = validate_document(parse_document(reordered, raw_answer=True), strict)
@@ -112,7 +112,7 @@ def test_recommendations_are_warnings_not_failures() -> None:
     _, report = check_answer(load_persona("obsidian"), Topic("T"), text)
     assert report.valid
     trade_offs = next(s for s in report.sections if s.title == "Trade-offs & Alternatives")
-    assert trade_offs.warnings == ["should have a Markdown table"]
+    assert [str(w) for w in trade_offs.warnings] == ["should have a Markdown table"]
 
 
 def test_stub_section_is_too_short() -> None:
