@@ -11,9 +11,17 @@ from .batch_api import BatchState, batch_status, collect_batches, list_batches, 
 from .chat import ChatIO, run_chat
 from .compose import Prompt, compose
 from .config import Settings, load_settings, note_layer, with_overrides
+from .diagrams import ensure_engine
 from .errors import ConfigError, NoteError, OutputError
 from .estimate import Estimate, estimate
-from .jobs import TopicJob, answer_policy, call_config, load_personas, plan_jobs
+from .jobs import (
+    TopicJob,
+    answer_policy,
+    call_config,
+    load_personas,
+    plan_jobs,
+    validation_options,
+)
 from .limits import RateLimiter
 from .markdown import parse_document
 from .notes import TopicOutcome, read_note, read_note_text
@@ -25,7 +33,7 @@ from .regen import RegenResult, regenerate, resolve_targets
 from .report import RunDisplay, RunResult
 from .runner import RunOptions, run_jobs
 from .topics import Topic
-from .validate import Report, validate_document
+from .validate import Report, ValidationOptions, validate_document
 
 __all__ = ["batches", "chat", "collect", "generate", "plan", "provider_settings",
            "regenerate_sections", "submit", "validate_note"]
@@ -64,7 +72,9 @@ def _settings(overrides: dict[str, Any], settings: Settings | None) -> Settings:
 
 def _jobs(topics: Sequence[Topic | str], settings: Settings) -> list[TopicJob]:
     """Every topic resolved once (persona, composed prompt, call config, path): a broken
-    template fails here, with its file named, before anything is written."""
+    template (or a diagram parser that cannot start) fails here, before anything is written."""
+    if settings.diagram_check:
+        ensure_engine()
     items = [t if isinstance(t, Topic) else Topic(t) for t in topics]
     return plan_jobs(items, load_personas(settings, items), settings.persona,
                      call_config(settings), settings.out)
@@ -153,15 +163,24 @@ def plan(topics: Sequence[Topic | str], *, settings: Settings | None = None,
             for job in _jobs(topics, settings)]
 
 
-def validate_note(path: Path, persona: str | None = None,
-                  personas_dir: Sequence[Path] = ()) -> Report:
-    """Validate a note on disk against its persona (from the front matter when not given)."""
+def validate_note(path: Path, persona: str | None = None, personas_dir: Sequence[Path] = (),
+                  *, diagram_check: bool = True, topic: str | None = None) -> Report:
+    """Validate a note on disk against its persona (from the front matter when not given), and
+    against its topic (``topic``, else the front matter's ``topic``)."""
     # A raw model answer validates as its note would: preamble, wrapper fence and sign-off apart.
     doc = parse_document(read_note_text(path), raw_answer=True)
-    name = persona or doc.front_matter.get("persona")
+    meta = doc.front_matter
+    name = persona or meta.get("persona")
     if not isinstance(name, str) or not name:
         raise NoteError(f"{path}: no persona in the note's front matter; pass --persona NAME")
-    return validate_document(doc, load_persona(name, personas_dir).spec)
+    if diagram_check:
+        ensure_engine()  # a broken install is one line here, not a crash on the first diagram
+    title = topic or meta.get("topic")
+    aliases = meta.get("aliases")
+    aliases = aliases if isinstance(aliases, list) else []
+    about = Topic(str(title), aliases=tuple(map(str, aliases))) if title else None
+    return validate_document(doc, load_persona(name, personas_dir).spec,
+                             ValidationOptions(diagram_check=diagram_check), about)
 
 
 def regenerate_sections(
@@ -189,7 +208,9 @@ def regenerate_sections(
         settings = load_settings(given, note=layer)[0]
     else:
         settings = with_overrides(with_overrides(settings, layer), given)
-    targets = resolve_targets(note, sections, invalid)
+    if settings.diagram_check:
+        ensure_engine()
+    targets = resolve_targets(note, sections, invalid, validation_options(settings))
     topic = note.topic()
     job = TopicJob(topic, note.persona, compose(note.persona, topic, call_config(settings)),
                    note.path)

@@ -48,6 +48,7 @@ class Settings(BaseModel):
     tpm: float | None = Field(default=None, gt=0)  # tokens per minute (input + output budget)
     workers: int | None = Field(default=None, ge=0, le=64)  # CPU processes; None: auto
     stream: bool = True
+    diagram_check: bool = True  # every Mermaid block through Mermaid's own parser
     personas_dir: list[Path] = []
     prices: dict[str, Price] = {}  # per million tokens, for dry-run cost estimates
 

@@ -10,7 +10,7 @@ Two counts are easy to confuse, so they carry different names everywhere past th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compose import CallConfig, Prompt, compose
@@ -18,17 +18,19 @@ from .config import Settings
 from .notes import note_path
 from .personas import Persona, load_persona
 from .topics import Topic
+from .validate import ValidationOptions
 
 __all__ = ["AnswerPolicy", "TopicJob", "answer_policy", "call_config", "load_personas",
-           "plan_jobs"]
+           "plan_jobs", "validation_options"]
 
 
 @dataclass(frozen=True)
 class AnswerPolicy:
-    """How hard the repair loop tries for one topic."""
+    """What the repair loop accepts, and how hard it tries for one topic."""
 
     answers_per_topic: int = 2  # the first answer plus repairs
     continuations: int = 2  # follow-up calls for an answer cut at the output limit
+    validation: ValidationOptions = field(default_factory=ValidationOptions)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,12 @@ def call_config(settings: Settings) -> CallConfig:
 
 
 def answer_policy(settings: Settings) -> AnswerPolicy:
-    return AnswerPolicy(answers_per_topic=settings.attempts, continuations=settings.continuations)
+    return AnswerPolicy(answers_per_topic=settings.attempts, continuations=settings.continuations,
+                        validation=validation_options(settings))
+
+
+def validation_options(settings: Settings) -> ValidationOptions:
+    return ValidationOptions(diagram_check=settings.diagram_check)
 
 
 def load_personas(settings: Settings, topics: Sequence[Topic]) -> dict[str, Persona]:

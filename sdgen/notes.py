@@ -30,7 +30,7 @@ from .personas import Persona, load_persona
 from .providers.base import Completion, known_secrets, redact
 from .schema import PersonaSpec
 from .topics import Topic
-from .validate import Report, validate_document
+from .validate import DEFAULT_OPTIONS, Report, ValidationOptions, validate_document
 
 __all__ = [
     "DRAFTS",
@@ -292,13 +292,17 @@ class Note:
         recorded = self.meta.get("body_hash")
         return bool(recorded) and recorded != body_hash(self.body)
 
-    def report(self) -> Report:
-        return validate_document(parse_document(self.body), self.persona.spec)
+    def report(self, options: ValidationOptions = DEFAULT_OPTIONS) -> Report:
+        return validate_document(parse_document(self.body), self.persona.spec, options,
+                                 self.topic())
 
     def topic(self) -> Topic:
         meta = self.meta
+        aliases = meta.get("aliases")
+        aliases = aliases if isinstance(aliases, list) else []
         return Topic(str(meta.get("topic") or meta.get("title") or self.path.stem),
-                     meta.get("category"), meta.get("question"), meta.get("context"))
+                     meta.get("category"), meta.get("question"), meta.get("context"),
+                     aliases=tuple(str(a) for a in aliases))
 
     def conversation(self) -> tuple[Message, ...] | None:
         """A conversation note's conversation, kept beside it (None for other notes)."""

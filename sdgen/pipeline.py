@@ -34,7 +34,7 @@ from .personas import Persona
 from .providers.base import Completion, Provider, TextCallback
 from .sections import SectionTarget, ask_for_sections, extract_sections, splice_sections, targets_for
 from .topics import Topic
-from .validate import Report, validate_document
+from .validate import DEFAULT_OPTIONS, Report, ValidationOptions, validate_document
 
 __all__ = ["Answer", "FirstAnswer", "StateCallback", "check_answer", "complete_continued",
            "converse", "join_continuation", "refine", "scripted_first_answer", "with_answer"]
@@ -59,8 +59,8 @@ class Answer:
 FirstAnswer = Callable[[TextCallback], Awaitable[Answer]]
 
 
-def check_answer(persona: Persona, topic: Topic, answer: str,
-                 raw_answer: bool = True) -> tuple[str, Report]:
+def check_answer(persona: Persona, topic: Topic, answer: str, raw_answer: bool = True,
+                 options: ValidationOptions = DEFAULT_OPTIONS) -> tuple[str, Report]:
     """The document inside an answer, with a level-1 title, and its validation report.
 
     ``raw_answer=False`` takes the text as a note body, byte for byte (regen)."""
@@ -69,7 +69,7 @@ def check_answer(persona: Persona, topic: Topic, answer: str,
     if raw_answer and not any(h.level == 1 for h in doc.headings[:1]):
         body = f"# {topic.title}\n\n{body}"
         doc = parse_document(body)
-    return body, validate_document(doc, persona.spec)
+    return body, validate_document(doc, persona.spec, options, topic)
 
 
 def join_continuation(partial: str, more: str) -> str:
@@ -240,7 +240,7 @@ async def refine(job: TopicJob, provider: Provider, policy: AnswerPolicy, first:
         # Parsing and validating a long note is CPU work: keep it off the event loop (in a
         # worker process when the run has a pool, else in a thread).
         draft.body, report = await loop.run_in_executor(
-            executor, check_answer, persona, topic, body, base is None)
+            executor, check_answer, persona, topic, body, base is None, policy.validation)
         draft.report = report
         problems = _problems(report, scope, missing)
         if not problems and not completion.truncated:
@@ -250,8 +250,11 @@ async def refine(job: TopicJob, provider: Provider, policy: AnswerPolicy, first:
             return draft
         if number == policy.answers_per_topic:
             break
+        # An answer about another topic, cut short, or with its structure lost is asked for
+        # again whole; otherwise only the failing sections are.
         whole = (scope is None and not persona.spec.turns
-                 and (completion.truncated or not _structure_kept(report)))
+                 and (completion.truncated or not _structure_kept(report)
+                      or "topic" in report.kinds()))
         if whole:  # shown the document as it stands, asked for all of it again
             pending = []
             request = compose_followup(persona, job.prompt, draft.body, "repair.md.j2",

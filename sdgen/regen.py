@@ -18,15 +18,16 @@ from .notes import Note, NoteDraft, save_regenerated
 from .pipeline import Answer, FirstAnswer, complete_continued, refine, with_answer
 from .providers.base import Completion, Provider, TextCallback
 from .sections import SectionTarget, ask_for_sections, find_section, targets_for
-from .validate import Report
+from .validate import DEFAULT_OPTIONS, Report, ValidationOptions
 
 __all__ = ["RegenResult", "regenerate", "resolve_targets"]
 
 
-def resolve_targets(note: Note, sections: Sequence[str], invalid: bool) -> list[SectionTarget]:
+def resolve_targets(note: Note, sections: Sequence[str], invalid: bool,
+                    options: ValidationOptions = DEFAULT_OPTIONS) -> list[SectionTarget]:
     """The sections asked for (loose names or numbers), or every invalid one."""
     doc = parse_document(note.body)
-    report = note.report()
+    report = note.report(options)
     if invalid:
         indexes = report.failing
     else:
@@ -85,10 +86,10 @@ async def regenerate(note: Note, job: TopicJob, targets: Sequence[SectionTarget]
         raise NoteError(f"{note.path}: edited by hand since sdgen wrote it (its body no longer "
                         "matches body_hash); use --force to regenerate anyway")
     result = RegenResult(note.path, [t.title for t in targets])
-    if not targets:
-        result.report = note.report()
-        return result
     policy = policy or AnswerPolicy()
+    if not targets:
+        result.report = note.report(policy.validation)
+        return result
     draft = NoteDraft(job.topic, note.persona.name, job.prompt.prompt_hash)
     first = _ask_for_targets(job, note, targets, provider, draft, policy, instructions)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Requirement = Literal["mermaid", "ascii_diagram", "diagram", "table", "code", "callout", "bullets"]
 Placeholder = Literal["topic", "question"]
@@ -55,6 +55,28 @@ class SectionSpec(_Strict):
         return f"{self.emoji} {self.title}".strip()
 
 
+class QuestionSpec(_Strict):
+    """A question the seed asks every note to answer, and the words that count as answering it.
+
+    ``terms`` is a list of groups: the question is addressed when each group has at least one of
+    its terms in the note's prose. A term matches whole words, case-insensitively, with simple
+    plurals; a trailing ``*`` matches any ending (``scal*``: scale, scaling, scalability).
+    ``section`` is where the answer belongs: an unanswered question is a problem of that section,
+    and the targeted repair asks for it there.
+    """
+
+    question: str
+    terms: tuple[tuple[str, ...], ...]
+    section: str
+
+    @field_validator("terms")
+    @classmethod
+    def _some_terms(cls, terms: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+        if not terms or not all(group and all(t.strip() for t in group) for group in terms):
+            raise ValueError("a question needs at least one group of non-empty terms")
+        return terms
+
+
 class PersonaSpec(_Strict):
     """The contents of ``prompts/<name>/persona.toml``."""
 
@@ -77,6 +99,16 @@ class PersonaSpec(_Strict):
     note_template: str = "note.md.j2"
     default_question: str = ""
     sections: tuple[SectionSpec, ...]
+    questions: tuple[QuestionSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _questions_belong_to_sections(self) -> PersonaSpec:
+        titles = {s.title for s in self.sections}
+        for question in self.questions:
+            if question.section not in titles:
+                raise ValueError(f"question {question.question!r}: no section titled "
+                                 f"{question.section!r}")
+        return self
 
     @field_validator("sections")
     @classmethod

@@ -30,6 +30,7 @@ class Topic:
     question: str | None = None
     context: str | None = None
     persona: str | None = None  # overrides the run's persona for this topic
+    aliases: tuple[str, ...] = ()  # other names of the topic (a title may use any of them)
 
 
 def clean_name(text: str) -> str:
@@ -75,17 +76,23 @@ def _yaml_topic(item: Any, category: str | None, where: str) -> Topic:
     if isinstance(item, str | int | float):
         return Topic(_check(str(item), where), category)
     if isinstance(item, dict):
-        unknown = set(item) - {"topic", "title", "question", "context", "persona"}
+        unknown = set(item) - {"topic", "title", "question", "context", "persona", "aliases"}
         if unknown:
             raise TopicIndexError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
         title = item.get("topic") or item.get("title")
         if not isinstance(title, str):
             raise TopicIndexError(f"{where}: a topic entry needs 'topic: <name>'")
         question, context, persona = (item.get(k) for k in ("question", "context", "persona"))
+        aliases = item.get("aliases") or []
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise TopicIndexError(f"{where}: 'aliases' must be a list of names")
         return Topic(_check(title, where), category,
                      str(question).strip() if question else None,
                      str(context).strip() if context else None,
-                     str(persona).strip() if persona else None)
+                     str(persona).strip() if persona else None,
+                     tuple(_check(a, where) for a in aliases))
     raise TopicIndexError(f"{where}: {item!r} is not a topic")
 
 

@@ -10,9 +10,11 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
+from .content import box_misalignments, names_topic, prose, table_mismatches, unanswered
 from .diagrams import check_mermaid
 from .markdown import Document, Fence, Heading, normalize_title
 from .schema import DIAGRAM_KIND_TEXT, REQUIREMENT_TEXT, PersonaSpec, SectionSpec
+from .topics import Topic
 
 __all__ = ["LocatedSection", "Problem", "Report", "SectionReport", "ValidationOptions",
            "locate_sections", "match_section", "validate_document"]
@@ -323,17 +325,60 @@ def _section_report(doc: Document, spec: PersonaSpec, index: int, where: Located
                          heading=where.heading.text, problems=problems, warnings=warnings)
 
 
+def _question_problems(doc: Document, spec: PersonaSpec) -> dict[str, list[Problem]]:
+    """The seed's questions the note's prose never answers, by the section they belong in."""
+    if not spec.questions:
+        return {}
+    found: dict[str, list[Problem]] = {}
+    for question in unanswered(spec.questions, prose(doc)):
+        found.setdefault(question.section, []).append(Problem(
+            message=f"the seed's question is not answered in the text: {question.question}",
+            kind="coverage"))
+    return found
+
+
+def _topic_problem(doc: Document, topic: Topic) -> Problem | None:
+    """An answer about something else than the topic asked for."""
+    titles = [h for h in doc.headings if h.level == 1]
+    if titles:
+        title = titles[0].text
+        if names_topic(title, topic.title, topic.aliases):
+            return None
+        return Problem(message=f"the note is titled {title!r}, which does not name the topic "
+                               f"asked for ({topic.title!r}): write about {topic.title}",
+                       kind="topic", line=doc.line_offset + titles[0].line + 1)
+    if names_topic(prose(doc)[:20000], topic.title, topic.aliases):
+        return None
+    return Problem(message=f"the note never names the topic asked for ({topic.title!r})",
+                   kind="topic")
+
+
+def _reader_warnings(doc: Document) -> list[Problem]:
+    """What would trip a reader up without making the note wrong."""
+    warnings = [Problem(message=f"a table row has {m.cells} cells where its header has "
+                                f"{m.header}", kind="table", line=doc.line_offset + m.line + 1)
+                for m in table_mismatches(doc)]
+    warnings += [Problem(message="a box in an ASCII diagram has its right edge out of line "
+                                 "(emoji are two columns wide)", kind="alignment",
+                         line=doc.line_offset + m.line + 1) for m in box_misalignments(doc)]
+    return warnings
+
+
 def _document_findings(doc: Document, spec: PersonaSpec, located: dict[int, LocatedSection],
-                       diagrams: _Diagrams) -> tuple[list[Problem], list[Problem]]:
+                       diagrams: _Diagrams, topic: Topic | None) -> tuple[list[Problem],
+                                                                         list[Problem]]:
     """What holds (or not) for the note as a whole."""
     problems: list[Problem] = []
     if not doc.body.strip():
         problems.append(Problem(message="the note is empty"))
+    elif topic is not None and (off_topic := _topic_problem(doc, topic)):
+        problems.append(off_topic)
     present_anywhere = _present(doc, 0, len(doc.lines))
     problems += [Problem(message=f"the note needs {REQUIREMENT_TEXT[need]} somewhere")
                  for need in spec.document_requires if need not in present_anywhere]
     warnings = [Problem(message=f"the note should have {REQUIREMENT_TEXT[want]} somewhere")
                 for want in spec.document_recommends if want not in present_anywhere]
+    warnings += _reader_warnings(doc)
     # A broken diagram outside every schema section is still a broken diagram.
     spans = [(s.body_start, s.end) for s in located.values()]
     problems += [p for line, p in diagrams.problems.items()
@@ -342,12 +387,15 @@ def _document_findings(doc: Document, spec: PersonaSpec, located: dict[int, Loca
 
 
 def validate_document(doc: Document, spec: PersonaSpec,
-                      options: ValidationOptions = DEFAULT_OPTIONS) -> Report:
-    """Check presence, order and contents of every schema section, and that every Mermaid
-    diagram parses."""
+                      options: ValidationOptions = DEFAULT_OPTIONS,
+                      topic: Topic | None = None) -> Report:
+    """Check presence, order and contents of every schema section, that every Mermaid diagram
+    parses, that the seed's questions are answered and (given the topic) that the note is
+    about it."""
     located = {s.spec_index: s for s in locate_sections(doc, spec)}
     disordered = _out_of_order(list(located.values()))
     diagrams = _check_diagrams(doc, options)
+    unanswered_in = _question_problems(doc, spec)
     reports = []
     for index, section in enumerate(spec.sections):
         where = located.get(index)
@@ -355,11 +403,14 @@ def validate_document(doc: Document, spec: PersonaSpec,
             problems = ([Problem(message=f"missing section: add a heading '{section.heading}'")]
                         if section.required and spec.require_headings else [])
             reports.append(SectionReport(title=section.title, found=False,
-                                         required=section.required, problems=problems))
+                                         required=section.required,
+                                         problems=problems + unanswered_in.get(section.title, [])))
             continue
-        reports.append(_section_report(doc, spec, index, where, index in disordered, diagrams,
-                                       options.diagram_check))
-    doc_problems, doc_warnings = _document_findings(doc, spec, located, diagrams)
+        report = _section_report(doc, spec, index, where, index in disordered, diagrams,
+                                 options.diagram_check)
+        report.problems += unanswered_in.get(section.title, [])
+        reports.append(report)
+    doc_problems, doc_warnings = _document_findings(doc, spec, located, diagrams, topic)
     valid = not doc_problems and not any(r.problems for r in reports)
     return Report(valid=valid, persona=spec.name, sections=reports, problems=doc_problems,
                   warnings=doc_warnings)

@@ -13,8 +13,39 @@ OPENAI_URL = "https://api.openai.com/v1/chat/completions"
 ANTHROPIC_URL = "https://api.anthropic.com/v1/messages"
 
 
+# What each realistic answer is about: validation checks that a note names its topic.
+TOPIC_OF = {"emoji": "Rate Limiter", "obsidian": "Rate Limiter", "senior": "Consistent Hashing",
+            "visual": "Load Balancer", "interview": "URL Shortener"}
+
+
 def answer(name: str) -> str:
     return (DATA / "answers" / name).read_text(encoding="utf-8")
+
+
+def topic_asked(request: httpx.Request) -> str:
+    """The topic a request asks about (the `Topic:` line of its first user message)."""
+    body = json.loads(request.content)
+    for message in body.get("messages", []):
+        content = message["content"]
+        text = content if isinstance(content, str) else json.dumps(content)
+        if message["role"] == "user" and "Topic: " in text:
+            return text.split("Topic: ", 1)[1].split("\n", 1)[0]
+    raise AssertionError("no topic in the request")
+
+
+def answer_about(name: str, request: httpx.Request) -> str:
+    """A realistic answer, titled for the topic the request asks about."""
+    return retitled(answer(name), topic_asked(request))
+
+
+def retitled(text: str, title: str) -> str:
+    """An answer with its level-1 title replaced: the same note, about another topic's name."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("# "):
+            lines[i] = f"# {title}"
+            break
+    return "\n".join(lines)
 
 
 def _sse(events: list[str]) -> httpx.Response:

@@ -15,6 +15,9 @@ from sdgen.cli import run
 from tests.helpers import answer
 
 CARD = answer("visual_valid.md")
+# Three topics the card is about (a note must name its topic).
+TOPICS = ["Load Balancer Alpha", "Load Balancer Beta", "Load Balancer Gamma"]
+NOTES = ["load-balancer-alpha.md", "load-balancer-beta.md", "load-balancer-gamma.md"]
 BROKEN = CARD.replace("```text", "").replace("```\n", "\n")  # the diagram is no longer fenced
 NOW = 1763800000
 
@@ -53,7 +56,7 @@ def test_openai_batch_submit_status_collect(httpx2_mock: respx.Router,
     httpx2_mock.post("https://api.openai.com/v1/files").mock(side_effect=upload)
     create = httpx2_mock.post("https://api.openai.com/v1/batches").mock(
         return_value=httpx.Response(200, json=_openai_batch("validating")))
-    assert run(["generate", "Alpha", "Beta", "Gamma", "--persona", "visual", "--out", "out",
+    assert run(["generate", *TOPICS, "--persona", "visual", "--out", "out",
                 "--batch-api"]) == 0
     assert "submitted batch batch_abc" in capsys.readouterr().err
     lines = [json.loads(x) for x in uploaded]
@@ -86,14 +89,14 @@ def test_openai_batch_submit_status_collect(httpx2_mock: respx.Router,
     assert run(["batch", "collect", "--out", "out"]) == 0
     assert repair.call_count == 1
     assert sorted(p.name for p in Path("out/visual").glob("*.md")) == [
-        "alpha.md", "beta.md", "gamma.md", "index.md"]
-    for name in ("alpha", "beta", "gamma"):
+        "index.md", "load-balancer-alpha.md", "load-balancer-beta.md", "load-balancer-gamma.md"]
+    for name in ("load-balancer-alpha", "load-balancer-beta", "load-balancer-gamma"):
         assert run(["validate", f"out/visual/{name}.md"]) == 0
     report = json.loads(Path("out/run-report.json").read_text())
     assert report["counts"]["written"] == 3
     # Collected once: a rerun of collect has nothing left, and generate skips every note.
     assert run(["batch", "collect", "--out", "out"]) == 0
-    assert run(["generate", "Alpha", "Beta", "Gamma", "--persona", "visual", "--out", "out",
+    assert run(["generate", *TOPICS, "--persona", "visual", "--out", "out",
                 "--batch-api"]) == 0
     assert "nothing to submit" in capsys.readouterr().err
 
@@ -122,7 +125,7 @@ def _anthropic_batch(ended: bool) -> dict[str, Any]:
 def test_anthropic_message_batches(httpx2_mock: respx.Router) -> None:
     create = httpx2_mock.post("https://api.anthropic.com/v1/messages/batches").mock(
         return_value=httpx.Response(200, json=_anthropic_batch(False)))
-    assert run(["generate", "Alpha", "Beta", "--persona", "visual", "--provider", "anthropic",
+    assert run(["generate", *TOPICS[:2], "--persona", "visual", "--provider", "anthropic",
                 "--out", "out", "--batch-api"]) == 0
     requests = json.loads(create.calls[0].request.content)["requests"]
     assert len(requests) == 2 and requests[0]["params"]["system"]
@@ -142,9 +145,9 @@ def test_anthropic_message_batches(httpx2_mock: respx.Router) -> None:
     assert run(["batch", "collect", "--out", "out"]) == 1  # Beta errored in the batch
     report = json.loads(Path("out/run-report.json").read_text())
     assert report["counts"]["written"] == 1 and report["counts"]["failed"] == 1
-    beta = next(t for t in report["topics"] if t["topic"] == "Beta")
+    beta = next(t for t in report["topics"] if t["topic"] == "Load Balancer Beta")
     assert "prompt is too long" in beta["reason"]
-    assert "input_tokens: 1500" in Path("out/visual/alpha.md").read_text()
+    assert "input_tokens: 1500" in Path("out/visual/load-balancer-alpha.md").read_text()
 
 
 def test_conversation_personas_cannot_be_batched(capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,6 +15,9 @@ from sdgen.cli import run
 from tests.helpers import ANTHROPIC_URL, OPENAI_URL, answer, anthropic_stream, openai_stream
 
 CARD = answer("visual_valid.md")
+# Three topics the card is about (a note must name its topic).
+TOPICS = ["Load Balancer Alpha", "Load Balancer Beta", "Load Balancer Gamma"]
+NOTES = ["load-balancer-alpha.md", "load-balancer-beta.md", "load-balancer-gamma.md"]
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +28,7 @@ def keys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _batch(*extra: str) -> int:
-    return run(["generate", "Alpha", "Beta", "Gamma", "--persona", "visual", "--out", "out",
+    return run(["generate", *TOPICS, "--persona", "visual", "--out", "out",
                 "--concurrency", "1", *extra])
 
 
@@ -44,7 +47,7 @@ def _rerun_asks_only_for(router: respx.Router, expected_calls: int) -> None:
     route = router.post(OPENAI_URL).mock(side_effect=lambda request: openai_stream(CARD))
     assert _batch() == 0
     assert route.call_count == expected_calls
-    assert _notes() == ["alpha.md", "beta.md", "gamma.md"]
+    assert _notes() == NOTES
 
 
 def _sse(body: str) -> httpx.Response:
@@ -56,16 +59,16 @@ def test_malformed_json_in_an_sse_event_is_retried(httpx2_mock: respx.Router) ->
     route = httpx2_mock.post(OPENAI_URL).mock(
         side_effect=[broken, openai_stream(CARD), openai_stream(CARD), openai_stream(CARD)])
     assert _batch() == 0
-    assert route.call_count == 4 and _notes() == ["alpha.md", "beta.md", "gamma.md"]
+    assert route.call_count == 4 and _notes() == NOTES
 
 
 def test_empty_answer_is_retried_then_fails_that_topic(httpx2_mock: respx.Router) -> None:
     empty = openai_stream("")
     httpx2_mock.post(OPENAI_URL).mock(side_effect=lambda request: (
-        empty if b"Topic: Beta" in request.content else openai_stream(CARD)))
+        empty if b"Topic: Load Balancer Beta" in request.content else openai_stream(CARD)))
     assert _batch("--retries", "2") == 1
-    assert _notes() == ["alpha.md", "gamma.md"]
-    beta = next(t for t in _report()["topics"] if t["topic"] == "Beta")  # type: ignore[attr-defined]
+    assert _notes() == ["load-balancer-alpha.md", "load-balancer-gamma.md"]
+    beta = next(t for t in _report()["topics"] if t["topic"] == "Load Balancer Beta")  # type: ignore[attr-defined]
     assert beta["status"] == "failed" and "empty answer" in beta["reason"]
     _rerun_asks_only_for(httpx2_mock, 1)
 
@@ -84,7 +87,7 @@ def test_401_mid_batch_stops_the_run(httpx2_mock: respx.Router,
         openai_stream(CARD), httpx.Response(401, json={"error": {"message": "key revoked"}})])
     assert _batch() == 2
     assert route.call_count == 2
-    assert _notes() == ["alpha.md"]
+    assert _notes() == ["load-balancer-alpha.md"]
     report = _report()
     assert report["stopped"] and report["counts"]["unfinished"] == 1  # type: ignore[index]
     assert "Traceback" not in capsys.readouterr().err
@@ -92,7 +95,7 @@ def test_401_mid_batch_stops_the_run(httpx2_mock: respx.Router,
     route.side_effect = None
     route.return_value = openai_stream(CARD)
     assert _batch() == 0
-    assert route.call_count == 4 and _notes() == ["alpha.md", "beta.md", "gamma.md"]
+    assert route.call_count == 4 and _notes() == NOTES
 
 
 def test_disk_full_leaves_no_partial_note(httpx2_mock: respx.Router,
@@ -104,7 +107,7 @@ def test_disk_full_leaves_no_partial_note(httpx2_mock: respx.Router,
 
     def full_disk(src: str, dst: str) -> None:
         calls["n"] += 1
-        if str(dst).endswith("beta.md"):
+        if str(dst).endswith("load-balancer-beta.md"):
             raise OSError(errno.ENOSPC, "No space left on device")
         real_replace(src, dst)
 
@@ -112,7 +115,7 @@ def test_disk_full_leaves_no_partial_note(httpx2_mock: respx.Router,
     code = _batch()
     assert code == 2
     assert "No space left on device" in capsys.readouterr().err
-    assert "beta.md" not in _notes()
+    assert "load-balancer-beta.md" not in _notes()
     assert not [p for p in Path("out").rglob("*") if p.name.endswith(".tmp")]
     monkeypatch.setattr(os, "replace", real_replace)  # space was freed
     _rerun_asks_only_for(httpx2_mock, 3 - len(_notes()))
@@ -122,8 +125,8 @@ def test_disk_full_leaves_no_partial_note(httpx2_mock: respx.Router,
 def test_transient_status_in_a_batch(httpx2_mock: respx.Router, status: int) -> None:
     failing = httpx.Response(status, json={"error": {"message": "try later"}})
     route = httpx2_mock.post(OPENAI_URL).mock(side_effect=lambda request: (
-        failing if b"Topic: Beta" in request.content else openai_stream(CARD)))
+        failing if b"Topic: Load Balancer Beta" in request.content else openai_stream(CARD)))
     assert _batch("--retries", "3") == 1  # Beta fails after its retries; the others finish
     assert route.call_count == 2 + 3
-    assert _notes() == ["alpha.md", "gamma.md"]
+    assert _notes() == ["load-balancer-alpha.md", "load-balancer-gamma.md"]
     _rerun_asks_only_for(httpx2_mock, 1)

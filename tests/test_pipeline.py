@@ -11,7 +11,7 @@ import respx
 
 from sdgen.cli import run
 from sdgen.markdown import split_front_matter
-from tests.helpers import OPENAI_URL, answer, openai_stream, sent_json
+from tests.helpers import OPENAI_URL, answer, answer_about, openai_stream, sent_json
 
 KEY = "sk-test-pipeline-0000000000000000"
 
@@ -113,7 +113,7 @@ def test_index_run_builds_the_tree_and_index(httpx2_mock: respx.Router, tmp_path
                      "Caching:\n  - topic: CDN\n    question: Push or pull?\n"
                      "Misc:\n  - Round Robin\n", encoding="utf-8")
     route = httpx2_mock.post(OPENAI_URL).mock(
-        side_effect=lambda request: openai_stream(answer("visual_valid.md")))
+        side_effect=lambda request: openai_stream(answer_about("visual_valid.md", request)))
     assert run(["generate", "--index", str(index), "--persona", "visual", "--out", "out"]) == 0
     assert route.call_count == 4
     files = sorted(p.relative_to("out").as_posix() for p in Path("out").rglob("*.md"))
@@ -131,7 +131,8 @@ def test_index_run_builds_the_tree_and_index(httpx2_mock: respx.Router, tmp_path
 
 
 def test_same_slug_topics_get_two_files(httpx2_mock: respx.Router) -> None:
-    httpx2_mock.post(OPENAI_URL).mock(side_effect=lambda r: openai_stream(answer("visual_valid.md")))
+    httpx2_mock.post(OPENAI_URL).mock(
+        side_effect=lambda r: openai_stream(answer_about("visual_valid.md", r)))
     assert run(["generate", "Rate Limiter", "rate limiter!", "--persona", "visual",
                 "--out", "out"]) == 0
     assert sorted(p.name for p in Path("out/visual").glob("rate*.md")) == [
@@ -139,7 +140,8 @@ def test_same_slug_topics_get_two_files(httpx2_mock: respx.Router) -> None:
 
 
 def test_hostile_topic_stays_inside_out(httpx2_mock: respx.Router) -> None:
-    httpx2_mock.post(OPENAI_URL).mock(return_value=openai_stream(answer("visual_valid.md")))
+    httpx2_mock.post(OPENAI_URL).mock(
+        side_effect=lambda r: openai_stream(answer_about("visual_valid.md", r)))
     assert run(["generate", "../../etc/passwd", "--persona", "visual", "--out", "out"]) == 0
     assert Path("out/visual/etc-passwd.md").is_file()
 

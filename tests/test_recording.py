@@ -114,9 +114,9 @@ def _tree(root: Path) -> dict[str, bytes]:
 def test_replayed_runs_are_byte_identical(httpx2_mock: respx.Router,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     assert _record(httpx2_mock, monkeypatch, answer("visual_valid.md"), answer("visual_valid.md"),
-                   args=("LB", "CDN")) == 0
+                   args=("LB", "Load Balancer")) == 0
     for out in ("a", "b"):
-        assert run(["generate", "LB", "CDN", "--persona", "visual", "--out", out,
+        assert run(["generate", "LB", "Load Balancer", "--persona", "visual", "--out", out,
                     "--replay", "rec"]) == 0
     assert _tree(Path("a")) == _tree(Path("b"))
     assert "created: '" in Path("a/visual/lb.md").read_text()

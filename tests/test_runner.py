@@ -73,7 +73,8 @@ def test_force_regenerates_everything(server: TestServer, tmp_path: Path) -> Non
 def test_a_failing_topic_never_stops_the_others(tmp_path: Path) -> None:
     def answer(request: dict[str, Any]) -> str:
         user = request["messages"][1]["content"]
-        return "Sorry, I can't." if "Topic: Broken" in user else synthetic_note("x", 8000)
+        topic = user.split("Topic: ", 1)[1].split("\n", 1)[0]
+        return "Sorry, I can't." if topic == "Broken" else synthetic_note(topic, 8000)
 
     with TestServer(answer=answer, chunks=3) as server:
         code = run(_args(server, "A", "Broken", "C"))

@@ -21,7 +21,7 @@ from sdgen.sections import (
     targets_for,
 )
 from sdgen.topics import Topic
-from tests.helpers import answer
+from tests.helpers import TOPIC_OF, answer
 
 SENIOR = load_persona("senior")
 NOTE = answer("senior_valid.md")
@@ -98,7 +98,7 @@ def test_the_request_names_each_section_its_heading_and_its_problems() -> None:
 def test_rendered_notes_match_their_golden_files(name: str) -> None:
     """An answer as the note body sdgen writes (title added, formatted), as mdformat keeps it."""
     persona = load_persona(name.split("_")[0])
-    body, report = check_answer(persona, Topic("Golden Topic"), answer(name))
+    body, report = check_answer(persona, Topic(TOPIC_OF[persona.name]), answer(name))
     rendered = format_markdown(body)
     golden = RENDERED / name
     if os.environ.get("UPDATE_GOLDEN") == "1":

@@ -12,13 +12,13 @@ from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
 from sdgen.topics import Topic
 from sdgen.validate import match_section, validate_document
-from tests.helpers import answer
+from tests.helpers import TOPIC_OF, answer
 
 PERSONAS = ["obsidian", "emoji", "senior", "visual", "interview"]
 
 
 def _check(persona: str, text: str) -> tuple[str, list[str]]:
-    body, report = check_answer(load_persona(persona), Topic("Topic"), text)
+    body, report = check_answer(load_persona(persona), Topic(TOPIC_OF[persona]), text)
     return body, report.summary()
 
 
@@ -97,7 +97,7 @@ def test_out_of_order_section_is_reported() -> None:
     third = next(p for p in parts if "### 3." in p)
     reordered = "".join(p for p in parts if p is not third) + "\n" + third
     persona = load_persona("senior")
-    _, report = check_answer(persona, Topic("T"), reordered)
+    _, report = check_answer(persona, Topic(TOPIC_OF["senior"]), reordered)
     assert report.valid  # by default order is advice: a reordered note is still usable
     warned = [s.title for s in report.sections if any("out of order" in str(w) for w in s.warnings)]
     assert warned == ["Clear Real-World Examples"]
@@ -109,7 +109,7 @@ def test_out_of_order_section_is_reported() -> None:
 
 def test_recommendations_are_warnings_not_failures() -> None:
     text = re.sub(r"\| Decision \|.*?\n\n", "", answer("obsidian_valid.md"), flags=re.S)
-    _, report = check_answer(load_persona("obsidian"), Topic("T"), text)
+    _, report = check_answer(load_persona("obsidian"), Topic(TOPIC_OF["obsidian"]), text)
     assert report.valid
     trade_offs = next(s for s in report.sections if s.title == "Trade-offs & Alternatives")
     assert [str(w) for w in trade_offs.warnings] == ["should have a Markdown table"]

@@ -1,0 +1,197 @@
+"""What a note says, beyond its structure: the seed's questions answered in prose, the topic asked
+for, and the details a reader trips over (tables with missing cells, boxes whose edges wander).
+
+These are checks of a parsed :class:`~sdgen.markdown.Document`; :mod:`sdgen.validate` turns
+their findings into problems (the questions, the topic) and warnings (tables, boxes).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from wcwidth import wcswidth
+
+from .markdown import Document, normalize_title
+from .schema import QuestionSpec
+
+__all__ = ["Misalignment", "TableMismatch", "box_misalignments", "names_topic", "prose",
+           "table_mismatches", "unanswered"]
+
+_PLAIN = {"", "text", "txt", "ascii", "plaintext", "plain", "diagram", "none", "art"}
+# Words a title adds around a topic's name ("Design a ...", "... System Design").
+_FILLER = {"a", "an", "the", "of", "for", "and", "to", "in", "on", "with", "design", "designing",
+           "system", "systems", "how", "what", "is", "we", "would", "you", "build", "building",
+           "architecture", "pattern", "patterns", "service", "deep", "dive", "guide", "notes",
+           "explained", "overview", "introduction", "scalable", "distributed", "large", "scale"}
+
+
+def prose(doc: Document, start: int = 0, end: int | None = None) -> str:
+    """The prose of a span, lowercased: paragraphs, list items, table cells and quotes; never
+    headings, code blocks, diagrams or inline code."""
+    end = len(doc.lines) if end is None else end
+    parts: list[str] = []
+    in_heading = False
+    for token in doc.tokens:
+        if token.type == "heading_open":
+            in_heading = True
+        elif token.type == "heading_close":
+            in_heading = False
+        elif token.type == "inline" and not in_heading and token.map and start <= token.map[0] < end:
+            parts.extend(child.content for child in token.children or []
+                         if child.type in {"text", "html_inline"})
+    return " ".join(" ".join(parts).split()).casefold()
+
+
+@lru_cache(maxsize=1024)
+def _term_pattern(term: str) -> re.Pattern[str]:
+    """A term as a whole-word pattern: words apart by any punctuation or space, a trailing `*`
+    for any ending, and simple plurals ("rate limiters") always."""
+    words = term.casefold().split()
+    parts = []
+    for i, word in enumerate(words):
+        if word.endswith("*"):
+            parts.append(re.escape(word[:-1]) + r"\w*")
+        elif i == len(words) - 1:
+            parts.append(re.escape(word) + r"(?:s|es)?")
+        else:
+            parts.append(re.escape(word))
+    return re.compile(r"(?<!\w)" + r"[\W_]+".join(parts) + r"(?!\w)")
+
+
+def addressed(question: QuestionSpec, text: str) -> bool:
+    """Every group of the question's terms has at least one term in the text."""
+    return all(any(_term_pattern(t).search(text) for t in group) for group in question.terms)
+
+
+def unanswered(questions: Iterable[QuestionSpec], text: str) -> list[QuestionSpec]:
+    return [q for q in questions if not addressed(q, text)]
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ers", "er", "ion", "ions", "es", "s", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _significant(text: str) -> list[str]:
+    words = re.findall(r"[^\W_]+", normalize_title(text.replace("-", " ")))
+    return [_stem(w) for w in words if w not in _FILLER]
+
+
+def _acronym(text: str) -> str:
+    return "".join(w[0] for w in re.findall(r"[^\W_]+", normalize_title(text.replace("-", " ")))
+                   if w not in _FILLER)
+
+
+def names_topic(title: str, topic: str, aliases: Sequence[str] = ()) -> bool:
+    """Whether a note's title names its topic (or one of the topic's aliases): most of the
+    topic's own words are there, whatever the title adds around them ("Design a ...", emoji,
+    a subtitle, an acronym in parentheses)."""
+    title_words = set(_significant(title))
+    title_plain = set(re.findall(r"[^\W_]+", normalize_title(title)))
+    for name in (topic, *aliases):
+        wanted = _significant(name)
+        if not wanted:
+            return True  # a topic made only of filler words: nothing to check
+        found = sum(1 for w in wanted if w in title_words)
+        if found * 2 >= len(wanted) + (len(wanted) > 1):
+            return True
+        acronym = _acronym(name)
+        if len(acronym) >= 2 and acronym in title_plain:
+            return True
+        if len(wanted) == 1 and _acronym(title).startswith(wanted[0]):
+            return True  # the topic is the acronym of the title ("CDN")
+    return False
+
+
+@dataclass(frozen=True)
+class TableMismatch:
+    line: int  # 0-based body line of the row
+    cells: int
+    header: int
+
+
+def _cells(row: str) -> int:
+    row = row.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return len(re.split(r"(?<!\\)\|", row))
+
+
+def table_mismatches(doc: Document) -> list[TableMismatch]:
+    """Rows of GFM tables with another number of cells than their header (GFM pads or drops
+    cells silently, so the reader sees a column shifted or lost)."""
+    found = []
+    for token in doc.tokens:
+        if token.type != "table_open" or not token.map:
+            continue
+        start, end = token.map
+        header = _cells(doc.lines[start])
+        for number in range(start + 2, min(end, len(doc.lines))):
+            line = doc.lines[number]
+            if not line.strip():
+                break
+            cells = _cells(line)
+            if cells != header:
+                found.append(TableMismatch(number, cells, header))
+                break  # one per table is enough to point the reader at it
+    return found
+
+
+@dataclass(frozen=True)
+class Misalignment:
+    line: int  # 0-based body line where a box's right edge is not where its top says
+
+
+def _columns(line: str) -> dict[int, str]:
+    """Each character of a line by its display column (emoji and wide characters take two)."""
+    columns: dict[int, str] = {}
+    column = 0
+    for char in line:
+        if unicodedata.combining(char) or char in "\ufe0f\u200d":
+            continue
+        columns[column] = char
+        width = wcswidth(char)
+        column += width if width > 0 else 1
+    return columns
+
+
+def box_misalignments(doc: Document) -> list[Misalignment]:
+    """Boxes in ASCII diagrams whose right edge wanders: the `│` or `┘` below a `┐` is not in the
+    same display column (an emoji inside a box is two columns wide; models count it as one)."""
+    found = []
+    for fence in doc.fences:
+        if fence.info not in _PLAIN or "┐" not in fence.content:
+            continue
+        rows = [_columns(line) for line in fence.content.split("\n")]
+        reported: set[int] = set()
+        for top, row in enumerate(rows):
+            for right, char in row.items():
+                if char != "┐":
+                    continue
+                left = max((c for c, ch in row.items() if ch == "┌" and c < right), default=None)
+                if left is None:
+                    continue
+                bad = _walk_box(rows, top, left, right)
+                if bad is not None and bad not in reported:
+                    reported.add(bad)
+                    found.append(Misalignment(fence.line + 1 + bad))
+    return found
+
+
+def _walk_box(rows: list[dict[int, str]], top: int, left: int, right: int) -> int | None:
+    """Follow a box down from its top edge; the row where its right edge is missing, if any."""
+    for number in range(top + 1, len(rows)):
+        row = rows[number]
+        if row.get(left) in {"└", "╰"}:
+            return None if row.get(right) in {"┘", "╯", "┤", "┴"} else number
+        if row.get(left) not in {"│", "├", "┤", "┼", "|"}:
+            return None  # the left edge stops: not a box after all
+        if row.get(right) not in {"│", "┤", "├", "┼", "|", "┐", "┘"}:
+            return number
+    return None
