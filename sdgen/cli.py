@@ -35,6 +35,7 @@ from .progress import make_display, print_summary
 from .providers import default_model, provider_names
 from .providers.base import known_secrets, redact
 from .topics import Topic, read_index, topics_from_args
+from .validate import ValidationOptions
 
 log = logging.getLogger("sdgen")
 
@@ -90,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--show-prompts", action="store_true",
                      help="with --dry-run, print the composed prompts too")
     gen.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    gen.add_argument("--no-diagram-check", dest="diagram_check", action="store_const",
+                     const=False, help="do not check Mermaid diagrams with Mermaid's parser")
 
     personas = sub.add_parser("personas", help="list personas, or show one's composed prompt",
                               parents=[common])
@@ -108,6 +111,10 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--persona", help="persona (default: from the note's front matter)")
     val.add_argument("--json", action="store_true", help="print the report as JSON")
     val.add_argument("--personas-dir", type=Path, action="append")
+    val.add_argument("--topic", help="the topic the note must be about (default: from its front "
+                                     "matter)")
+    val.add_argument("--no-diagram-check", dest="diagram_check", action="store_const", const=False,
+                     help="do not check Mermaid diagrams with Mermaid's parser")
 
     regen = sub.add_parser("regen", help="regenerate sections of a note in place",
                            parents=[common])
@@ -128,6 +135,8 @@ def _parser() -> argparse.ArgumentParser:
     regen.add_argument("--record", type=Path, metavar="DIR")
     regen.add_argument("--replay", type=Path, metavar="DIR")
     regen.add_argument("--personas-dir", type=Path, action="append")
+    regen.add_argument("--no-diagram-check", dest="diagram_check", action="store_const",
+                       const=False, help="do not check Mermaid diagrams with Mermaid's parser")
 
     batch = sub.add_parser("batch", help="provider batches: status, collect")
     bsub = batch.add_subparsers(dest="batch_command", required=True)
@@ -147,6 +156,8 @@ def _parser() -> argparse.ArgumentParser:
     talk.add_argument("--record", type=Path, metavar="DIR")
     talk.add_argument("--replay", type=Path, metavar="DIR")
     talk.add_argument("--personas-dir", type=Path, action="append")
+    talk.add_argument("--no-diagram-check", dest="diagram_check", action="store_const",
+                      const=False, help="do not check Mermaid diagrams with Mermaid's parser")
 
     sub.add_parser("providers", help="list the registered providers")
     return parser
@@ -171,7 +182,7 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         key: getattr(args, key)
         for key in ("provider", "model", "base_url", "persona", "out", "attempts", "retries",
                     "max_wait", "temperature", "max_tokens", "timeout", "concurrency", "stream", "rpm", "tpm",
-                    "workers", "continuations",
+                    "workers", "continuations", "diagram_check",
                     "personas_dir")
     }
     settings, sources = load_settings(cli_values)
@@ -248,7 +259,9 @@ def _cmd_personas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    report = validate_note(args.file, args.persona, args.personas_dir or [])
+    settings, _ = load_settings({"diagram_check": args.diagram_check})
+    report = validate_note(args.file, args.persona, args.personas_dir or [],
+                           diagram_check=settings.diagram_check, topic=args.topic)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2), file=out)
     else:
@@ -259,8 +272,12 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"{state:8} {section.title}", file=out)
             for problem in section.problems:
                 print(f"         - {problem}", file=out)
+            for warning in section.warnings:
+                print(f"         ~ {warning}", file=out)
         for problem in report.problems:
             print(f"FAIL     {problem}", file=out)
+        for warning in report.warnings:
+            print(f"warn     {warning}", file=out)
         print(f"{args.file}: {'valid' if report.valid else 'INVALID'} ({report.persona})", file=out)
     return 0 if report.valid else 1
 
@@ -268,7 +285,8 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_regen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.list:
         note = read_note(args.note, None, args.personas_dir or [])
-        report = note.report()
+        settings, _ = load_settings({"diagram_check": args.diagram_check})
+        report = note.report(ValidationOptions(diagram_check=settings.diagram_check))
         for number, section in enumerate(report.sections, start=1):
             state = ("ok" if not section.problems else "FAIL") if section.found else (
                 "absent" if not section.required else "MISSING")
@@ -282,7 +300,7 @@ def _cmd_regen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         args.note, args.section or [], invalid=args.invalid, instructions=args.instructions,
         force=args.force, record=args.record, replay=args.replay, provider=args.provider,
         model=args.model, base_url=args.base_url, attempts=args.attempts,
-        personas_dir=args.personas_dir)
+        personas_dir=args.personas_dir, diagram_check=args.diagram_check)
     if not result.sections:
         print(f"{args.note}: every section is valid; nothing to regenerate", file=err)
         return 0
@@ -356,8 +374,9 @@ def _cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     outcome = chat(args.topic, ChatIO(ask, out), record=args.record, replay=args.replay,
                    **{k: v for k, v in {"persona": args.persona, "provider": args.provider,
                                         "model": args.model, "base_url": args.base_url,
-                                        "out": args.out,
-                                        "personas_dir": args.personas_dir}.items() if v})
+                                        "out": args.out, "personas_dir": args.personas_dir,
+                                        "diagram_check": args.diagram_check}.items()
+                      if v is not None})
     if outcome.status == "written":
         print(f"note written: {outcome.path}", file=err)
         return 0

@@ -21,7 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from .errors import PersonaError
 from .markdown import set_top_level
 from .personas import Persona
-from .schema import REQUIREMENT_TEXT, SectionSpec
+from .schema import DIAGRAM_KIND_TEXT, REQUIREMENT_TEXT, SectionSpec
 from .topics import Topic
 
 __all__ = ["CallConfig", "Message", "Prompt", "compose", "compose_followup", "output_budget",
@@ -107,6 +107,7 @@ def _environment_for(template_dirs: tuple[str, ...]) -> SandboxedEnvironment:
     )
     env.globals["requirement_text"] = REQUIREMENT_TEXT
     env.filters["requirement"] = REQUIREMENT_TEXT.__getitem__
+    env.filters["diagram_kind"] = lambda kind: DIAGRAM_KIND_TEXT.get(kind, f"a Mermaid {kind} diagram")
     env.filters["top_level"] = set_top_level
     env.filters["quote"] = lambda text: "\n".join(
         f"> {line}".rstrip() for line in str(text).strip().split("\n"))
@@ -126,6 +127,10 @@ def render_template(persona: Persona, name: str, **values: object) -> str:
         raise PersonaError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from exc
     except jinja2.TemplateError as exc:  # undefined names, runtime errors, sandbox refusals
         raise PersonaError(f"{persona.folder / name}: template error: {exc.message}") from exc
+    except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError) as exc:
+        # A template's own expression failing (a filter given the wrong type...): one line.
+        raise PersonaError(f"{persona.folder / name}: template error: {type(exc).__name__}: "
+                           f"{exc}") from exc
 
 
 def seed_for(persona: Persona, topic: Topic) -> str:

@@ -29,20 +29,39 @@ _FILLER = {"a", "an", "the", "of", "for", "and", "to", "in", "on", "with", "desi
            "explained", "overview", "introduction", "scalable", "distributed", "large", "scale"}
 
 
+_ANSWERED_UNDER = 10  # words of prose under a heading that make its words count as prose
+
+
 def prose(doc: Document, start: int = 0, end: int | None = None) -> str:
     """The prose of a span, lowercased: paragraphs, list items, table cells and quotes; never
-    headings, code blocks, diagrams or inline code."""
+    code blocks, diagrams or inline code. A heading counts only with prose under it ("Likely
+    follow-up questions" over a list of them answers the seed's question; a bare heading does
+    not)."""
     end = len(doc.lines) if end is None else end
     parts: list[str] = []
-    in_heading = False
+    heading: list[str] | None = None  # the heading being read
+    pending: tuple[str, int] | None = None  # the last heading, and the words under it so far
     for token in doc.tokens:
         if token.type == "heading_open":
-            in_heading = True
-        elif token.type == "heading_close":
-            in_heading = False
-        elif token.type == "inline" and not in_heading and token.map and start <= token.map[0] < end:
-            parts.extend(child.content for child in token.children or []
-                         if child.type in {"text", "html_inline"})
+            heading = []
+            continue
+        if token.type == "heading_close":
+            if pending and pending[1] >= _ANSWERED_UNDER:
+                parts.append(pending[0])
+            pending, heading = (" ".join(heading or []), 0), None
+            continue
+        if token.type != "inline" or not token.map or not start <= token.map[0] < end:
+            continue
+        words = [child.content for child in token.children or []
+                 if child.type in {"text", "html_inline"}]
+        if heading is not None:
+            heading.extend(words)
+            continue
+        parts.extend(words)
+        if pending:
+            pending = (pending[0], pending[1] + sum(len(w.split()) for w in words))
+    if pending and pending[1] >= _ANSWERED_UNDER:
+        parts.append(pending[0])
     return " ".join(" ".join(parts).split()).casefold()
 
 

@@ -13,7 +13,7 @@ from .compose import Message, Prompt, render_template, section_lines
 from .markdown import Document, parse_document
 from .notes import format_markdown
 from .personas import Persona
-from .schema import REQUIREMENT_TEXT
+from .schema import DIAGRAM_KIND_TEXT, REQUIREMENT_TEXT
 from .validate import Report, locate_sections, match_section
 
 __all__ = ["SectionTarget", "ask_for_sections", "extract_sections", "find_section",
@@ -68,7 +68,9 @@ def ask_for_sections(persona: Persona, note: str, targets: Sequence[SectionTarge
         note=note.strip() if with_note or not history else "",
         instructions=instructions or "",
         targets=[{"title": t.title, "heading_line": t.heading_line, "problems": t.problems,
-                  "requirements": [REQUIREMENT_TEXT[r] for r in spec.sections[t.index].requires]}
+                  "requirements": [*(REQUIREMENT_TEXT[r] for r in spec.sections[t.index].requires),
+                                   *(DIAGRAM_KIND_TEXT.get(k, k)
+                                     for k in spec.sections[t.index].diagram_kinds)]}
                  for t in targets],
     )
     before = history.messages if history else tuple(
