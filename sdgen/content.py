@@ -171,11 +171,13 @@ def _columns(line: str) -> dict[int, str]:
     """Each character of a line by its display column (emoji and wide characters take two)."""
     columns: dict[int, str] = {}
     column = 0
-    for char in line:
+    for index, char in enumerate(line):
         if unicodedata.combining(char) or char in "\ufe0f\u200d":
             continue
         columns[column] = char
         width = wcswidth(char)
+        if line[index + 1:index + 2] == "\ufe0f":
+            width = 2  # a variation selector asks for the emoji form, two columns wide (🗄️)
         column += width if width > 0 else 1
     return columns
 
