@@ -38,9 +38,21 @@ def _bullets(rng: random.Random, count: int) -> str:
 
 
 def _extras(index: int, topic: str) -> str:
+    # Four diagrams of four kinds, each naming the topic: every note's diagrams are its own,
+    # so a benchmark pays for parsing them (no verdict is reused from another note).
+    name = topic.replace('"', "'")
+    if index == 3:
+        return (f"```mermaid\nerDiagram\n    TENANT ||--o{{ RECORD : owns\n    RECORD {{\n"
+                f"        string id PK\n        string shard\n    }}\n    %% {name}\n```\n")
     if index == 5:
-        return ("```mermaid\nflowchart LR\n    C[Clients] --> G[Gateway]\n    G --> S[Service]\n"
-                "    S --> D[(Database)]\n    S --> Q[[Queue]]\n```\n")
+        return (f"```mermaid\nflowchart LR\n    C[Clients] --> G[\"{name} gateway\"]\n"
+                "    G --> S[Service]\n    S --> D[(Database)]\n    S --> Q[[Queue]]\n```\n\n"
+                f"```mermaid\nsequenceDiagram\n    participant C as Client\n"
+                f"    participant S as {name} service\n    C->>S: write(key)\n"
+                "    S-->>C: 201 Created\n```\n")
+    if index == 6:
+        return (f"```mermaid\nstateDiagram-v2\n    [*] --> Pending: {name} request\n"
+                "    Pending --> Done: ack\n    Done --> [*]\n```\n")
     if index == 7:
         return ("```python\ndef handle(request):\n    key = request.key\n"
                 "    if cache.get(key):\n        return cache[key]\n    value = db.read(key)\n"
