@@ -42,3 +42,29 @@ if (typeof globalThis.Option === "undefined") {
     }
   };
 }
+if (typeof globalThis.URL === "undefined") {
+  // `click A "https://..."` sanitises its link with `new URL(...)`: enough of URL for that.
+  globalThis.URL = class {
+    constructor(url, base) {
+      const text = String(url);
+      const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(text);
+      if (!scheme && base === undefined) throw new TypeError(`Invalid URL: ${text}`);
+      this.href = scheme ? text : String(base).replace(/\/?$/, "/") + text.replace(/^\//, "");
+      this.protocol = scheme ? `${scheme[1].toLowerCase()}:` : new globalThis.URL(base).protocol;
+      const authority = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#:]*)/.exec(this.href);
+      this.hostname = authority ? authority[1] : "";
+    }
+    toString() {
+      return this.href;
+    }
+
+    static canParse(url, base) {
+      try {
+        new globalThis.URL(url, base);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+  };
+}

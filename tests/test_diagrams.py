@@ -165,3 +165,9 @@ def test_note_front_matter_topic_is_checked(capsys: pytest.CaptureFixture[str]) 
     assert [p["kind"] for p in report["problems"]] == ["topic"]
     meta, _, _ = split_front_matter(Path("note.md").read_text())
     assert meta["topic"] == "Job Scheduler"
+
+
+def test_click_links_parse_as_in_a_browser() -> None:
+    """`click` sanitises its URL with the browser's URL class, which the bundle supplies."""
+    assert check_mermaid('graph TD\n  A-->B\n  click A "https://example.com" "tip" _blank').ok
+    assert check_mermaid('graph TD\n  A-->B\n  click A href "/local"').ok
