@@ -114,9 +114,12 @@ class _Engine:
         return dict(promise.get(timeout=left))
 
 
+
+
 _engine: _Engine | None = None
 _lock = threading.Lock()
 _cache: OrderedDict[str, Verdict] = OrderedDict()
+_retired: list[_Engine] = []
 
 
 def ensure_engine() -> str:
@@ -222,7 +225,11 @@ def check_mermaid(source: str) -> Verdict:
         try:
             verdict = _verdict(source, _engine.run(source))
         except Exception as exc:  # a time limit, the heap limit, an engine fault
-            _engine = None  # a fresh engine for the next diagram
+            # A fresh engine for the next diagram. The old one is kept, not closed: V8 may
+            # still call back for the abandoned parse, and a closed engine's event loop would
+            # turn that callback into an error.
+            _retired.append(_engine)
+            _engine = None
             reason = type(exc).__name__
             verdict = Verdict(False, None, f"Mermaid's parser gave up on this diagram ({reason}): "
                               "simplify it", None, "")

@@ -21,6 +21,7 @@ __all__ = [
     "Document",
     "Fence",
     "Heading",
+    "answer_front_matter",
     "extract_answer",
     "normalize_title",
     "parse_document",
@@ -228,6 +229,15 @@ def _fence_closed(lines: list[str], token: Token) -> bool:
     return closing.startswith(marker[0] * len(marker)) and set(closing) == {marker[0]}
 
 
+def answer_front_matter(text: str) -> dict[str, Any]:
+    """The front matter a model wrote at the top of its answer (or of the document inside it)."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    meta, _, body = split_front_matter(text)
+    if meta:
+        return meta
+    return split_front_matter(extract_answer(_THINKING.sub("", body)))[0]
+
+
 def parse_document(text: str, *, raw_answer: bool = False) -> Document:
     """Parse a note; with raw_answer, first take the document out of a model's answer."""
     front_matter, fm_text, body = split_front_matter(
@@ -235,6 +245,8 @@ def parse_document(text: str, *, raw_answer: bool = False) -> Document:
     )
     if raw_answer:
         body = extract_answer(body)
+        if not front_matter:  # a front matter block inside the fence that wraps the answer
+            front_matter, fm_text, body = split_front_matter(body)
     tokens = _parser().parse(body)
     lines = body.split("\n")
     doc = Document(front_matter, fm_text, body, lines, tokens, line_offset=fm_text.count("\n"))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +55,7 @@ __all__ = [
 ]
 
 MD_EXTENSIONS = frozenset({"gfm", "frontmatter", "obsidian", "wikilink"})
+_FRONT_MATTER_LOCK = threading.Lock()
 DRAFTS = "_drafts"
 INDEX_NOTE = "index.md"
 
@@ -115,9 +118,12 @@ def format_markdown(text: str) -> str:
 
 
 def front_matter_block(meta: Mapping[str, Any]) -> str:
-    """YAML front matter, written the same way wherever sdgen writes or rewrites it."""
+    """YAML front matter, written the same way wherever sdgen writes or rewrites it: as
+    mdformat's front-matter plugin lays it out, so formatting a note changes no byte of it."""
     header = yaml.safe_dump(dict(meta), sort_keys=False, allow_unicode=True, width=1000)
-    return f"---\n{header}---\n\n"
+    with _FRONT_MATTER_LOCK:  # the plugin's YAML instance is one per process, not thread-safe
+        block = str(mdformat.text(f"---\n{header}---\n", extensions={"frontmatter"}))
+    return f"{block.rstrip()}\n\n"
 
 
 def render_note(body: str, front_matter: Mapping[str, Any]) -> str:
@@ -140,6 +146,7 @@ class NoteDraft:
     completions: list[Completion] = field(default_factory=list)
     error: str | None = None
     conversation: list[dict[str, str]] = field(default_factory=list)  # a conversation persona's
+    answer_meta: dict[str, Any] = field(default_factory=dict)  # the model's own front matter
 
     @property
     def valid(self) -> bool:
@@ -168,15 +175,48 @@ class TopicOutcome:
     cost: float | None = None
 
 
+def obsidian_tag(text: str) -> str | None:
+    """A tag as Obsidian accepts it: no '#', no spaces, only letters, digits, _ - and /, not
+    only digits. None when nothing of it is left."""
+    tag = re.sub(r"\s+", "-", str(text).strip().lstrip("#").strip())
+    tag = re.sub(r"[^\w/-]", "", tag).strip("/-")
+    tag = re.sub(r"-{2,}", "-", re.sub(r"/{2,}", "/", tag))
+    return tag if tag and not tag.isdigit() else None
+
+
+def _names(values: Any) -> list[str]:
+    """A front matter list (or one string) as clean one-line names."""
+    items = values if isinstance(values, list) else [values] if isinstance(values, str) else []
+    names = [" ".join(str(v).split()) for v in items if isinstance(v, str | int | float)]
+    return [n for n in names if n and len(n) <= 200]
+
+
+def _merged(values: list[str]) -> list[str]:
+    """Each value once (case-insensitively), the first spelling kept, in order."""
+    seen: set[str] = set()
+    kept = []
+    for value in values:
+        if value.casefold() not in seen:
+            seen.add(value.casefold())
+            kept.append(value)
+    return kept
+
+
 def note_front_matter(draft: NoteDraft, digest: str) -> dict[str, Any]:
-    """The front matter of every note sdgen writes, in this order."""
+    """The front matter of every note sdgen writes, in this order. ``aliases`` holds the topic's
+    title, its aliases from the index and the model's own; ``tags`` sdgen's and the model's,
+    made valid Obsidian tags."""
     last = draft.completions[-1]
     category = draft.topic.category
     tags = ["system-design", f"persona/{safe_segment(draft.persona)}"]
     if category:
         tags.append(f"category/{safe_segment(category)}")
+    theirs = draft.answer_meta
+    tags += [t for t in map(obsidian_tag, _names(theirs.get("tags"))) if t]
+    aliases = [draft.topic.title, *draft.topic.aliases, *_names(theirs.get("aliases"))]
     meta: dict[str, Any] = {
         "title": draft.topic.title,
+        "aliases": _merged(aliases),
         "topic": draft.topic.title,
         "category": category,
         "question": draft.topic.question,
@@ -190,7 +230,7 @@ def note_front_matter(draft: NoteDraft, digest: str) -> dict[str, Any]:
         "sdgen_version": __version__,
         "prompt_hash": draft.prompt_hash,
         "input_hash": digest,
-        "tags": tags,
+        "tags": _merged(tags),
     }
     return {k: v for k, v in meta.items() if v is not None}
 

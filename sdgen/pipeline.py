@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from .compose import Message, Prompt, compose_followup, render_note_template
 from .errors import AnswerRejectedError
 from .jobs import AnswerPolicy, TopicJob
-from .markdown import parse_document
+from .markdown import answer_front_matter, parse_document
 from .notes import NoteDraft
 from .personas import Persona
 from .providers.base import Completion, Provider, TextCallback
@@ -237,6 +237,7 @@ async def refine(job: TopicJob, provider: Provider, policy: AnswerPolicy, first:
             body = splice_sections(persona, draft.body or body, pending, found)
         else:
             body = completion.text
+            draft.answer_meta = answer_front_matter(completion.text) or draft.answer_meta
         # Parsing and validating a long note is CPU work: keep it off the event loop (in a
         # worker process when the run has a pool, else in a thread).
         draft.body, report = await loop.run_in_executor(
