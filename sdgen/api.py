@@ -9,7 +9,7 @@ from typing import Any
 
 from .batch_api import BatchState, batch_status, collect_batches, list_batches, submit_batch
 from .chat import ChatIO, run_chat
-from .compose import Prompt, compose
+from .compose import Prompt
 from .config import Settings, load_settings, note_layer, with_overrides
 from .diagrams import ensure_engine
 from .errors import ConfigError, NoteError, OutputError
@@ -212,8 +212,7 @@ def regenerate_sections(
         ensure_engine()
     targets = resolve_targets(note, sections, invalid, validation_options(settings))
     topic = note.topic()
-    job = TopicJob(topic, note.persona, compose(note.persona, topic, call_config(settings)),
-                   note.path)
+    job = TopicJob(topic, note.persona, call_config(settings), note.path)
     provider = _provider(settings, record, replay)
 
     async def run() -> RegenResult:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from .compose import CallConfig, compose
+from .compose import CallConfig
 from .errors import AnswerRejectedError, ConfigError, PersonaError, ProviderError
 from .files import atomic_write
 from .jobs import AnswerPolicy, TopicJob
@@ -137,8 +137,7 @@ def _jobs(state: BatchState, out: Path, config: CallConfig) -> list[TopicJob]:
     config = replace(config, max_tokens=state.max_tokens, temperature=state.temperature)
     dirs = [Path(p) for p in state.personas_dir]
     personas = {name: load_persona(name, dirs) for name in {t.persona for t in state.topics}}
-    return [TopicJob(t.topic(), personas[t.persona], compose(personas[t.persona], t.topic(), config),
-                     out / t.path) for t in state.topics]
+    return [TopicJob(t.topic(), personas[t.persona], config, out / t.path) for t in state.topics]
 
 
 async def collect_batches(state: BatchState, provider: Provider, out: Path, config: CallConfig,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .compose import CallConfig, Prompt, compose
@@ -39,12 +40,18 @@ class TopicJob:
 
     topic: Topic
     persona: Persona
-    prompt: Prompt  # composed once; carries the call config (prompt.config)
+    call: CallConfig  # the run's; the prompt caps its output budget by the persona's
     path: Path  # where its note goes
 
-    @property
-    def config(self) -> CallConfig:
-        return self.prompt.config
+    @cached_property
+    def prompt(self) -> Prompt:
+        """The composed request (composed once, on first use; it carries its call config)."""
+        return compose(self.persona, self.topic, self.call)
+
+    def release(self) -> None:
+        """Forget the composed prompt once the topic is done: a thousand-topic run then holds
+        only the prompts of the topics under way."""
+        self.__dict__.pop("prompt", None)
 
 
 def call_config(settings: Settings) -> CallConfig:
@@ -71,13 +78,18 @@ def load_personas(settings: Settings, topics: Sequence[Topic]) -> dict[str, Pers
 
 def plan_jobs(topics: Sequence[Topic], personas: Mapping[str, Persona], default_persona: str,
               config: CallConfig, out: Path) -> list[TopicJob]:
-    """A job per topic, composed now: a broken template fails here, with its file named, before
-    anything is written. Topics whose names make the same file name get numbered paths."""
+    """A job per topic. Each persona's first job is composed now, so a broken template fails
+    here, with its file named, before anything is written; the others compose when they run.
+    Topics whose names make the same file name get numbered paths."""
     taken: set[Path] = set()
     jobs = []
     for topic in topics:
         persona = personas[topic.persona or default_persona]
-        prompt = compose(persona, topic, config)
-        jobs.append(TopicJob(topic, persona, prompt,
+        jobs.append(TopicJob(topic, persona, config,
                              note_path(out, persona.name, topic.category, topic.title, taken)))
+    checked: set[str] = set()
+    for job in jobs:
+        if job.persona.name not in checked:
+            checked.add(job.persona.name)
+            _ = job.prompt
     return jobs

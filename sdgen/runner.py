@@ -100,7 +100,13 @@ class _Run:
         self.outcomes[i] = outcome
         self.display.finish(i, outcome)
 
-    async def topic(self, i: int) -> None:
+    async def run_topic(self, i: int) -> None:
+        try:
+            await self._make_note(i)
+        finally:
+            self.jobs[i].release()  # its prompt is not needed again
+
+    async def _make_note(self, i: int) -> None:
         """One topic: skipped when up to date, else asked for, repaired and written."""
         job = self.jobs[i]
         digest = input_hash(job.prompt, job.persona.spec, self.provider.name, self.provider.model)
@@ -165,7 +171,7 @@ async def run_jobs(jobs: Sequence[TopicJob], provider: Provider, out: Path,
 
     async def bounded(i: int) -> None:
         async with under_way:
-            await run.topic(i)
+            await run.run_topic(i)
 
     loop = asyncio.get_running_loop()
     tasks = [asyncio.create_task(bounded(i)) for i in range(len(jobs))]
