@@ -175,7 +175,7 @@ def _overhead(samples: int = 40) -> tuple[float, float, float]:
 
 
 def bench_replay(rows: list[list[str]]) -> None:
-    topics = 1000
+    topics = int(os.environ.get("BENCH_TOPICS", "1000"))  # fewer for a quick look; 1000 is the target
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         recordings = _recordings(folder, topics)

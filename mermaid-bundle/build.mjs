@@ -14,7 +14,16 @@ await build({
   minify: true,
   legalComments: "none",
   inject: ["polyfills.js"],
-  alias: { dompurify: "./dompurify-stub.js" },
+  alias: {
+    dompurify: "./dompurify-stub.js",
+    // Render-only libraries (see render-stub.cjs).
+    cytoscape: "./render-stub.cjs",
+    "cytoscape-fcose": "./render-stub.cjs",
+    "cytoscape-cose-bilkent": "./render-stub.cjs",
+    katex: "./render-stub.cjs",
+    roughjs: "./render-stub.cjs",
+    "@upsetjs/venn.js": "./render-stub.cjs",
+  },
   define: { MERMAID_VERSION: JSON.stringify(mermaidVersion) },
   outfile: "../sdgen/_mermaid/mermaid-parse.js",
   logLevel: "info",

@@ -28,6 +28,7 @@ BUNDLE = Path(__file__).resolve().parent / "_mermaid" / "mermaid-parse.js"
 TIME_LIMIT = 3.0  # seconds for one diagram
 HEAP_LIMIT = 512 * 1024 * 1024  # bytes for the whole engine
 _CACHE_SIZE = 4096
+_COLLECT_EVERY = 64  # diagrams between full collections of the engine's heap
 
 # Diagram kinds Obsidian cannot draw without a plug-in (Mermaid ships them apart).
 NEEDS_PLUGIN = {"zenuml": "ZenUML"}
@@ -102,6 +103,7 @@ class _Engine:
             self.context.eval(source)
             self.check: Any = self.context.eval("(text) => sdgenMermaid.check(text)")
             self.version = str(self.context.eval("sdgenMermaid.version"))
+            self.parsed = 0
         except Exception as exc:  # any engine failure at start is one line, not a traceback
             raise DiagramCheckUnavailableError(
                 f"the Mermaid parser did not start: {exc}; run with --no-diagram-check") from exc
@@ -111,7 +113,12 @@ class _Engine:
         started = time.monotonic()
         promise = self.check(text, timeout_sec=TIME_LIMIT)
         left = max(0.05, TIME_LIMIT - (time.monotonic() - started))
-        return dict(promise.get(timeout=left))
+        verdict = dict(promise.get(timeout=left))
+        self.parsed += 1
+        if self.parsed % _COLLECT_EVERY == 0:
+            # V8 grows its heap rather than collect; a long run keeps it small.
+            self.context.low_memory_notification()
+        return verdict
 
 
 

@@ -166,8 +166,9 @@ async def run_jobs(jobs: Sequence[TopicJob], provider: Provider, out: Path,
     run = _Run(jobs, provider, out, options, display or NoDisplay(),
                _worker_pool(options.workers, len(jobs), provider.offline))
     # Topics under way at once: enough to keep every request slot busy while others validate
-    # and write, few enough that a thousand-topic run does not hold a thousand answers.
-    under_way = asyncio.Semaphore(options.concurrency * 2 + 4)
+    # and write, few enough that a thousand-topic run does not hold a thousand answers. With no
+    # network (replay) there is no wait to hide: one topic is read while another is checked.
+    under_way = asyncio.Semaphore(2 if provider.offline else options.concurrency * 2 + 4)
 
     async def bounded(i: int) -> None:
         async with under_way:
