@@ -5,7 +5,17 @@
 """
 
 from ._version import __version__
-from .api import batches, chat, collect, generate, plan, regenerate_sections, submit, validate_note
+from .api import (
+    batches,
+    chat,
+    collect,
+    generate,
+    link_notes,
+    plan,
+    regenerate_sections,
+    submit,
+    validate_note,
+)
 from .compose import Prompt, compose
 from .config import Settings, load_settings
 from .errors import SdgenError
@@ -33,6 +43,7 @@ __all__ = [
     "collect",
     "compose",
     "generate",
+    "link_notes",
     "list_personas",
     "load_persona",
     "load_settings",

@@ -23,6 +23,7 @@ from .jobs import (
     validation_options,
 )
 from .limits import RateLimiter
+from .links import LinkReport, link_vault
 from .markdown import parse_document
 from .notes import TopicOutcome, read_note, read_note_text
 from .personas import load_persona
@@ -34,8 +35,9 @@ from .report import RunDisplay, RunResult
 from .runner import RunOptions, run_jobs
 from .topics import Topic
 from .validate import Report, ValidationOptions, validate_document
+from .vault import INDEX_TAG
 
-__all__ = ["batches", "chat", "collect", "generate", "plan", "provider_settings",
+__all__ = ["batches", "chat", "collect", "generate", "link_notes", "plan", "provider_settings",
            "regenerate_sections", "submit", "validate_note"]
 
 
@@ -170,6 +172,9 @@ def validate_note(path: Path, persona: str | None = None, personas_dir: Sequence
     # A raw model answer validates as its note would: preamble, wrapper fence and sign-off apart.
     doc = parse_document(read_note_text(path), raw_answer=True)
     meta = doc.front_matter
+    if INDEX_TAG in (meta.get("tags") or []):
+        return Report(valid=True, persona=str(meta.get("persona") or ""), sections=[],
+                      kind="index")
     name = persona or meta.get("persona")
     if not isinstance(name, str) or not name:
         raise NoteError(f"{path}: no persona in the note's front matter; pass --persona NAME")
@@ -181,6 +186,15 @@ def validate_note(path: Path, persona: str | None = None, personas_dir: Sequence
     about = Topic(str(title), aliases=tuple(map(str, aliases))) if title else None
     return validate_document(doc, load_persona(name, personas_dir).spec,
                              ValidationOptions(diagram_check=diagram_check), about)
+
+
+def link_notes(out: Path | None = None, **overrides: Any) -> LinkReport:
+    """Link the notes of an output folder to each other (idempotent: a rerun with nothing new
+    changes no byte); hand-edited notes are listed, never rewritten."""
+    folder = out or load_settings(overrides)[0].out
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: no such output folder")
+    return link_vault(folder)
 
 
 def regenerate_sections(

@@ -19,10 +19,11 @@ from typing import TextIO
 from .compose import Message
 from .errors import AnswerRejectedError, PersonaError
 from .jobs import AnswerPolicy, TopicJob
+from .links import link_vault
 from .notes import NoteDraft, TopicOutcome, input_hash, save_note
 from .pipeline import Answer, FirstAnswer, assembled, complete_continued, refine, with_answer
 from .providers.base import Completion, Provider, TextCallback
-from .vault import update_index
+from .vault import update_index, write_home
 
 __all__ = ["ChatIO", "run_chat"]
 
@@ -97,5 +98,7 @@ async def run_chat(job: TopicJob, provider: Provider, out: Path, io: ChatIO,
     digest = input_hash(job.prompt, job.persona.spec, provider.name, provider.model)
     outcome = save_note(out, job.path, draft, digest)
     if outcome.status == "written":
+        link_vault(out)
         update_index(out / job.path.relative_to(out).parts[0], job.persona.name)
+        write_home(out)
     return outcome

@@ -20,6 +20,7 @@ from .api import (
     chat,
     collect,
     generate,
+    link_notes,
     plan,
     regenerate_sections,
     submit,
@@ -159,6 +160,10 @@ def _parser() -> argparse.ArgumentParser:
     talk.add_argument("--no-diagram-check", dest="diagram_check", action="store_const",
                       const=False, help="do not check Mermaid diagrams with Mermaid's parser")
 
+    link = sub.add_parser("link", help="link the notes of an output folder to each other",
+                          parents=[common])
+    link.add_argument("--out", type=Path, help="the output folder (default: output)")
+
     sub.add_parser("providers", help="list the registered providers")
     return parser
 
@@ -262,6 +267,12 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     settings, _ = load_settings({"diagram_check": args.diagram_check})
     report = validate_note(args.file, args.persona, args.personas_dir or [],
                            diagram_check=settings.diagram_check, topic=args.topic)
+    if report.kind == "index":
+        if args.json:
+            print(json.dumps(report.as_json(), ensure_ascii=False, indent=2), file=out)
+        else:
+            print(f"{args.file}: an index note, not a topic note (nothing to validate)", file=out)
+        return 0
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2), file=out)
     else:
@@ -362,6 +373,15 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return code
 
 
+def _cmd_link(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    report = link_notes(args.out)
+    print(f"{report.links} link(s) added in {len(report.rewritten)} of {report.notes} note(s)",
+          file=out)
+    for path in report.edited:
+        print(f"kept as edited by hand (not linked): {path}", file=out)
+    return 0
+
+
 def _cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     def ask(prompt: str) -> str | None:
         out.write(prompt)
@@ -397,7 +417,7 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
     _configure_logging(args.verbose, err)
     commands = {"generate": _cmd_generate, "personas": _cmd_personas, "validate": _cmd_validate,
-                "regen": _cmd_regen, "chat": _cmd_chat, "batch": _cmd_batch}
+                "regen": _cmd_regen, "chat": _cmd_chat, "batch": _cmd_batch, "link": _cmd_link}
     try:
         if args.command == "providers":
             print("\n".join(provider_names()), file=out)

@@ -16,9 +16,10 @@ from typing import Any, Protocol
 from ._version import __version__
 from .files import atomic_write, safe_segment
 from .jobs import TopicJob
+from .links import LinkReport, link_vault
 from .notes import TopicOutcome
 from .topics import Topic
-from .vault import NoteRecord, update_index
+from .vault import NoteRecord, update_index, write_home
 
 __all__ = ["REPORT_FILE", "NoDisplay", "RunDisplay", "RunResult", "TopicOutcome", "finish_run"]
 
@@ -46,6 +47,8 @@ class RunResult:
     unfinished: int = 0
     wall_time: float = 0.0
     report_path: Path | None = None
+    home_path: Path | None = None  # the vault's home note
+    links: LinkReport | None = None  # what linking the vault did at the end of the run
 
     @property
     def ok(self) -> bool:
@@ -78,6 +81,9 @@ class RunResult:
             "output_tokens": self.output_tokens,
             "estimated_cost_usd": round(self.cost, 6) if self.cost is not None else None,
             "wall_time_seconds": round(self.wall_time, 3),
+            "links": {"added": self.links.links, "notes_rewritten": len(self.links.rewritten),
+                      "kept_edited_by_hand": [str(p) for p in self.links.edited]}
+            if self.links else None,
             "stopped": self.stopped,
             "interrupted": self.interrupted,
             "topics": [
@@ -108,14 +114,17 @@ class NoDisplay:
 
 
 def finish_run(out: Path, jobs: Sequence[TopicJob], result: RunResult, started: float) -> None:
-    """The end of any run: every persona index brought up to date, and the run report."""
+    """The end of any run: the notes linked to each other, every persona index and the home
+    note brought up to date, and the run report."""
     result.unfinished = len(jobs) - len(result.outcomes)
+    result.links = link_vault(out)
     for name in dict.fromkeys(j.persona.name for j in jobs):  # each persona once, in run order
         ordered = [NoteRecord(j.path, j.topic.title, j.topic.category)
                    for j in jobs if j.persona.name == name]
         index = update_index(out / safe_segment(name, "persona"), name, ordered)
         if index:
             result.index_paths.append(index)
+    result.home_path = write_home(out)
     result.wall_time = time.monotonic() - started
     result.report_path = out / REPORT_FILE
     atomic_write(result.report_path, json.dumps(result.as_json(), indent=2,

@@ -69,6 +69,7 @@ class Report(BaseModel):
     sections: list[SectionReport]
     problems: list[Problem] = []
     warnings: list[Problem] = []
+    kind: str = "note"  # "index": an index note, which has no schema to check
 
     @property
     def failing(self) -> list[int]:
@@ -87,6 +88,7 @@ class Report(BaseModel):
     def as_json(self) -> dict[str, object]:
         return {
             "valid": self.valid,
+            "kind": self.kind,
             "persona": self.persona,
             "sections": [
                 {"title": s.title, "found": s.found,

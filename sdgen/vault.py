@@ -1,7 +1,11 @@
-"""The output folder as a vault: each persona folder's ``index.md`` lists every note in it.
+"""The output folder as a vault a reader can walk: a home note, a persona index per persona
+folder, and every note reachable from them.
 
-An index is rebuilt from the notes on disk, not only from the run that just ended: notes written
-by earlier runs stay listed, in this run's topic order first, then in the order they were found.
+    <out>/index.md              the home note: every persona index and category, with counts
+    <out>/<persona>/index.md    every note of the persona, by category
+
+Indexes are rebuilt from the notes on disk, not only from the run that just ended: a note keeps
+its place from the previous index, this run's new notes follow in topic order, then any other.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ from .files import atomic_write
 from .markdown import split_front_matter
 from .notes import DRAFTS, INDEX_NOTE, format_markdown, front_matter_block
 
-__all__ = ["NoteRecord", "notes_in", "update_index", "write_index"]
+__all__ = ["HOME_TITLE", "NoteRecord", "notes_in", "update_index", "write_home", "write_index"]
+
+HOME_TITLE = "System design notes"
+INDEX_TAG = "sdgen-index"
 
 
 @dataclass(frozen=True)
@@ -46,30 +53,69 @@ def notes_in(folder: Path) -> list[NoteRecord]:
     return records
 
 
+def _label(text: str) -> str:
+    """A name as link text or heading: one line, no characters that end a link or a heading."""
+    return " ".join(re.sub(r"[\[\]|#^]", "", text).split()) or "untitled"
+
+
 def write_index(folder: Path, persona: str, notes: Iterable[NoteRecord]) -> Path:
     """``index.md`` for a persona folder: every note as a wikilink, grouped by category."""
     by_category: dict[str | None, list[NoteRecord]] = {}
     for note in notes:
         by_category.setdefault(note.category, []).append(note)
-    lines = [f"# {persona} notes", ""]
+    lines = [f"# {_label(persona)} notes", ""]
     for category, records in by_category.items():
         if category or len(by_category) > 1:
-            lines += ["", f"## {category or 'Other topics'}", ""]
+            lines += ["", f"## {_label(category) if category else 'Other topics'}", ""]
         for note in records:
             target = note.path.relative_to(folder).with_suffix("").as_posix()
-            label = re.sub(r"[\[\]|]", "", note.title)
-            lines.append(f"- [[{target}|{label}]]")
+            lines.append(f"- [[{target}|{_label(note.title)}]]")
     index = folder / INDEX_NOTE
-    front = {"title": f"{persona} notes", "persona": persona, "tags": ["sdgen-index"]}
+    front = {"title": f"{persona} notes", "persona": persona, "tags": [INDEX_TAG]}
     atomic_write(index, front_matter_block(front) + format_markdown("\n".join(lines) + "\n"))
     return index
 
 
+def _listed(index: Path) -> list[Path]:
+    """The notes an index lists, in its order."""
+    try:
+        text = index.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [index.parent / f"{m.group(1)}.md" for m in re.finditer(r"\[\[([^\]|#\n]+)", text)]
+
+
 def update_index(folder: Path, persona: str, ordered: Iterable[NoteRecord] = ()) -> Path | None:
-    """Rewrite a persona's index: the ``ordered`` notes first (a run's topic order), then every
-    other note in the folder. None when the folder holds no note."""
+    """Rewrite a persona's index from the notes in its folder: each keeps its place from the
+    previous index, the ``ordered`` ones (a run's topic order) follow, then any other. None when
+    the folder holds no note."""
     on_disk = {r.path: r for r in notes_in(folder)} if folder.is_dir() else {}
-    listed = [r for r in ordered if r.path in on_disk]
-    seen = {r.path for r in listed}
-    listed += [r for path, r in on_disk.items() if path not in seen]
+    order = [*_listed(folder / INDEX_NOTE), *(r.path for r in ordered), *sorted(on_disk)]
+    listed = [on_disk[p] for p in dict.fromkeys(order) if p in on_disk]
     return write_index(folder, persona, listed) if listed else None
+
+
+def write_home(out: Path) -> Path | None:
+    """The vault's home note: each persona index, and each category in it, with counts."""
+    lines = [f"# {HOME_TITLE}", ""]
+    total = 0
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and (p / INDEX_NOTE).is_file()):
+        notes = notes_in(folder)
+        if not notes:
+            continue
+        total += len(notes)
+        persona = folder.name
+        lines.append(f"- [[{persona}/index|{_label(persona)}]]: {len(notes)} "
+                     f"note{'s' if len(notes) != 1 else ''}")
+        counts: dict[str, int] = {}
+        for note in notes:
+            key = _label(note.category) if note.category else "Other topics"
+            counts[key] = counts.get(key, 0) + 1
+        if len(counts) > 1 or "Other topics" not in counts:
+            lines += [f"  - [[{persona}/index#{c}|{c}]]: {n}" for c, n in counts.items()]
+    if not total:
+        return None
+    home = out / INDEX_NOTE
+    front = {"title": HOME_TITLE, "tags": [INDEX_TAG], "notes": total}
+    atomic_write(home, front_matter_block(front) + format_markdown("\n".join(lines) + "\n"))
+    return home

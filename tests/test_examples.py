@@ -44,7 +44,7 @@ def test_demo_replays_offline_into_valid_notes(capsys: pytest.CaptureFixture[str
     for note in notes:
         assert run(["validate", f"output/{note}"]) == 0, note
     assert sorted(p.parent.name for p in Path("output").rglob("index.md")) == [
-        "emoji", "obsidian", "senior", "visual"]
+        "emoji", "obsidian", "output", "senior", "visual"]  # the home note, then each persona's
 
 
 def test_changed_template_is_reported_as_stale(tmp_path: Path,
