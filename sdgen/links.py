@@ -40,30 +40,39 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 _HTML_BLOCK = re.compile(r"^\s*</?[A-Za-z][\w-]*[\s>/]")
 # Inline spans that never take a link: code, links of any kind, URLs, HTML, math.
 _INLINE_FORBIDDEN = re.compile(
-    r"(`+).*?\1"
+    r"(?=[`!\[<$hfw])(?:(`+).*?\1"
     r"|!?\[\[.*?\]\]"
     r"|!?\[[^\]\n]*\]\([^)\n]*\)"
     r"|!?\[[^\]\n]*\]\[[^\]\n]*\]"
     r"|<(?:https?|mailto|ftp):[^>\s]*>"
     r"|\b(?:https?|ftp)://\S+|\bwww\.\S+"
     r"|</?[A-Za-z][^>\n]*>"
-    r"|\$\$.*?\$\$|\$[^$\n]+\$"
+    r"|\$\$.*?\$\$|\$[^$\n]+\$)"
 )
-_WIKILINK_TARGET = re.compile(r"!?\[\[([^\]|#\n]+)")
+_INLINE_TRIGGERS = re.compile(r"[`\[<$]|https?:|ftp:|www\.")
+_WIKILINK_TARGET = re.compile(r"\[\[([^\]|#\n]+)")
 
 
 @dataclass
 class VaultNote:
-    """A note of the vault, as linking sees it."""
+    """A note of the vault, as linking sees it (its text is read again when it is linked, so a
+    thousand-note vault is never held in memory at once)."""
 
     path: Path
     target: str  # its path from the vault root, without .md: what a wikilink names
     persona: str
     names: list[str]  # its title, topic and aliases
-    meta: dict[str, Any]
-    body: str
-    edited: bool
     opted_out: bool
+
+    def read(self) -> tuple[dict[str, Any], str] | None:
+        """Its front matter and body; None when it is gone, unreadable or edited by hand."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        meta, _, rest = split_front_matter(text)
+        body = rest[1:] if rest.startswith("\n") else rest
+        return meta, body
 
 
 @dataclass
@@ -101,15 +110,12 @@ def read_vault(out: Path) -> list[VaultNote]:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        meta, _, rest = split_front_matter(text)
+        meta, _, _ = split_front_matter(text)
         if not meta.get("persona") or "sdgen-index" in (meta.get("tags") or []):
             continue
-        body = rest[1:] if rest.startswith("\n") else rest
-        recorded = meta.get("body_hash")
         notes.append(VaultNote(
             path=path, target=relative.with_suffix("").as_posix(),
-            persona=str(meta["persona"]), names=_names(meta), meta=meta, body=body,
-            edited=bool(recorded) and recorded != body_hash(body),
+            persona=str(meta["persona"]), names=_names(meta),
             opted_out=meta.get("links") is False))
     return notes
 
@@ -122,48 +128,79 @@ def _lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-def _prose_spans(body: str) -> list[tuple[int, int]]:
-    """The character ranges of a body that are prose (where a link may go)."""
-    spans: list[tuple[int, int]] = []
-    lines = body.split("\n")
-    fence: str | None = None
-    in_math = in_table = False
-    offset = 0
-    for number, line in enumerate(lines):
-        start, offset = offset, offset + len(line) + 1
-        opened = _FENCE.match(line)
-        if fence is not None:
-            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
-                fence = None
-            continue
-        if opened:
-            fence = opened.group(1)
-            continue
-        if line.strip() == "$$":
-            in_math = not in_math
-            continue
-        if in_math:
-            continue
-        following = lines[number + 1] if number + 1 < len(lines) else ""
-        if _TABLE_DELIMITER.match(following) and "|" in line:
-            in_table = True
-        if in_table:
-            in_table = bool(line.strip()) and "|" in line
-            if in_table or not line.strip():
-                continue
-        if (not line.strip() or _HEADING.match(line) or _CALLOUT_TITLE.match(line)
-                or _HTML_BLOCK.match(line) or _SETEXT.match(line)
-                or (_SETEXT.match(following) and following.strip() and line.strip())):
-            continue
+_FENCE_LINE = re.compile(r"^(?:[ \t]*>)*[ \t]*(`{3,}|~{3,})", re.MULTILINE)
+_MATH_LINE = re.compile(r"^[ \t]*\$\$[ \t]*$", re.MULTILINE)
+_DELIMITER_LINE = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$",
+                             re.MULTILINE)
+
+
+class _Prose:
+    """Where in a body a link may go. Blocks that never take one (fenced code and diagrams,
+    math, tables) are found once; a candidate's own line is judged only when a name is found
+    on it, so the cost follows the names found, not the length of the note."""
+
+    def __init__(self, body: str, fenced: list[tuple[int, int]]) -> None:
+        self.body = body
+        blocked = [*fenced, *self._math(), *self._tables()]
+        blocked.sort()
+        self.block_starts = [a for a, _ in blocked]
+        self.blocked = blocked
+        self.lines: dict[int, list[tuple[int, int]] | None] = {}
+
+    def _math(self) -> list[tuple[int, int]]:
+        if "$$" not in self.body:
+            return []
+        marks = [m.start() for m in _MATH_LINE.finditer(self.body)]
+        return [(marks[i], marks[i + 1] + 2) for i in range(0, len(marks) - 1, 2)]
+
+    def _tables(self) -> list[tuple[int, int]]:
+        tables: list[tuple[int, int]] = []
+        if "|" not in self.body:
+            return tables
+        for delimiter in _DELIMITER_LINE.finditer(self.body):
+            start = self.body.rfind("\n", 0, max(0, delimiter.start() - 1)) + 1
+            end = delimiter.end()
+            while end < len(self.body):
+                following = self.body.find("\n", end + 1)
+                following = len(self.body) if following < 0 else following
+                row = self.body[end + 1:following]
+                if not row.strip() or "|" not in row:
+                    break
+                end = following
+            tables.append((start, end))
+        return tables
+
+    def _line_spans(self, line_start: int) -> list[tuple[int, int]] | None:
+        """The prose spans of the line starting at ``line_start`` (None: none of it is prose)."""
+        body = self.body
+        line_end = body.find("\n", line_start)
+        line_end = len(body) if line_end < 0 else line_end
+        line = body[line_start:line_end]
+        next_end = body.find("\n", line_end + 1)
+        following = body[line_end + 1:len(body) if next_end < 0 else next_end]
+        if (_HEADING.match(line) or _CALLOUT_TITLE.match(line) or _HTML_BLOCK.match(line)
+                or _SETEXT.match(line) or (_SETEXT.match(following) and line.strip())):
+            return None
         if (len(line) - len(line.lstrip(" ")) >= 4 or line.startswith("\t")) and not _LIST_ITEM.match(line):
-            continue  # an indented code block (or a deep continuation line: left alone)
-        cursor = start
+            return None  # an indented code block (or a deep continuation line: left alone)
+        if not _INLINE_TRIGGERS.search(line):
+            return [(line_start, line_end)]
+        spans, cursor = [], line_start
         for forbidden in _INLINE_FORBIDDEN.finditer(line):
-            if forbidden.start() > 0:
-                spans.append((cursor, start + forbidden.start()))
-            cursor = start + forbidden.end()
-        spans.append((cursor, start + len(line)))
-    return [(a, b) for a, b in spans if b > a]
+            spans.append((cursor, line_start + forbidden.start()))
+            cursor = line_start + forbidden.end()
+        spans.append((cursor, line_end))
+        return [(a, b) for a, b in spans if b > a]
+
+    def allows(self, start: int, end: int) -> bool:
+        at = bisect.bisect_right(self.block_starts, start) - 1
+        if at >= 0 and start < self.blocked[at][1]:
+            return False
+        line_start = self.body.rfind("\n", 0, start) + 1
+        if line_start not in self.lines:
+            self.lines[line_start] = self._line_spans(line_start)
+        spans = self.lines[line_start]
+        return spans is not None and any(a <= start and end <= b for a, b in spans)
 
 
 def _variants(name: str) -> Iterator[str]:
@@ -196,30 +233,24 @@ class _Matcher:
         if not self.empty:
             self.automaton.make_automaton()
 
-    def matches(self, lowered: str) -> list[tuple[int, int, str]]:
-        """(start, end, form) of every whole-word occurrence, longest first where they overlap."""
+    def matches(self, lowered: str, done: set[str]) -> Iterator[tuple[int, int, str]]:
+        """(start, end, form) of whole-word occurrences, leftmost-longest, never overlapping;
+        names in ``done`` (already settled for this note) are passed over."""
         if self.empty:
-            return []
-        found = []
-        for end_index, form in self.automaton.iter(lowered):
+            return
+        for end_index, form in self.automaton.iter_long(lowered):
+            if form in done:
+                continue
             start, end = end_index - len(form) + 1, end_index + 1
             before = lowered[start - 1] if start else " "
             after = lowered[end] if end < len(lowered) else " "
             if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
-                found.append((start, end, form))
-        found.sort(key=lambda m: (m[0], -(m[1] - m[0])))
-        chosen: list[tuple[int, int, str]] = []
-        reach = -1
-        for start, end, form in found:
-            if start >= reach:
-                chosen.append((start, end, form))
-                reach = end
-        return chosen
+                yield start, end, form
 
 
 def _target_for(owners: list[VaultNote], note: VaultNote) -> VaultNote | None:
     """The note a mention links to: never the note itself; its own persona's first."""
-    others = [o for o in owners if o.path != note.path]
+    others = [o for o in owners if o.target != note.target]
     if not others:
         return None
     return min(others, key=lambda o: (o.persona != note.persona, o.target))
@@ -245,9 +276,12 @@ class _Resolver:
 _DANGLING = re.compile(r"(?<!!)\[\[([^\]|#\n]*)(#[^\]|\n]*)?(?:\|([^\]\n]*))?\]\]")
 
 
-def _without_dangling(body: str, resolver: _Resolver) -> tuple[str, int]:
+def _without_dangling(body: str, resolver: _Resolver,
+                      fenced: list[tuple[int, int]]) -> tuple[str, int]:
     """Wikilinks a model wrote to notes that do not exist, as their plain words (a vault whose
     every link leads somewhere)."""
+    if "[[" not in body:
+        return body, 0
     dropped = 0
 
     def plain(match: re.Match[str]) -> str:
@@ -257,7 +291,6 @@ def _without_dangling(body: str, resolver: _Resolver) -> tuple[str, int]:
         dropped += 1
         return match.group(3) or match.group(1)
 
-    fenced = _fenced_ranges(body)
     pieces, cursor = [], 0
     for start, end in [*fenced, (len(body), len(body))]:
         pieces.append(_DANGLING.sub(plain, body[cursor:start]))
@@ -283,25 +316,28 @@ def _fenced_ranges(body: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def link_text(note: VaultNote, matcher: _Matcher,
+def link_text(note: VaultNote, body: str, matcher: _Matcher,
               resolver: _Resolver | None = None) -> tuple[str, int]:
-    """The note's body with its first prose mention of each other note linked (and, given a
+    """A note's body with its first prose mention of each other note linked (and, given a
     resolver, links to notes that do not exist made plain words); the number of changes."""
-    body, changes = _without_dangling(note.body, resolver) if resolver else (note.body, 0)
-    spans = _prose_spans(body)
-    starts = [a for a, _ in spans]
-    linked = {m.group(1).strip().removesuffix(".md") for m in _WIKILINK_TARGET.finditer(body)}
+    changes = 0
+    if resolver is not None:
+        body, changes = _without_dangling(body, resolver, _fenced_ranges(body))
+    prose = _Prose(body, _fenced_ranges(body))
+    linked = ({m.group(1).strip().removesuffix(".md") for m in _WIKILINK_TARGET.finditer(body)}
+              if "[[" in body else set())
     edits: list[tuple[int, int, str]] = []
-    for start, end, form in matcher.matches(_lower(body)):
-        at = bisect.bisect_right(starts, start) - 1
-        if at < 0 or end > spans[at][1]:
-            continue  # not (wholly) in prose
+    done: set[str] = set()  # names whose target is linked already, or is this note
+    for start, end, form in matcher.matches(_lower(body), done):
         target = _target_for(matcher.owners[form], note)
         if target is None or target.target in linked:
+            done.add(form)
+            continue
+        if not prose.allows(start, end):
             continue
         linked.add(target.target)
-        words = body[start:end]
-        edits.append((start, end, f"[[{target.target}|{words}]]"))
+        done.add(form)
+        edits.append((start, end, f"[[{target.target}|{body[start:end]}]]"))
     for start, end, link in reversed(edits):
         body = body[:start] + link + body[end:]
     return body, len(edits) + changes
@@ -315,15 +351,18 @@ def link_vault(out: Path) -> LinkReport:
     matcher = _Matcher(notes)
     resolver = _Resolver(out, notes) if notes else None
     for note in notes:
-        if note.opted_out:
+        read = note.read()
+        if note.opted_out or read is None:
             continue
-        if note.edited:
+        meta, body = read
+        recorded = meta.get("body_hash")
+        if recorded and recorded != body_hash(body):
             report.edited.append(note.path)
             continue
-        body, count = link_text(note, matcher, resolver)
+        body, count = link_text(note, body, matcher, resolver)
         if not count:
             continue
-        meta = {**note.meta, "body_hash": body_hash(body)}
+        meta = {**meta, "body_hash": body_hash(body)}
         atomic_write(note.path, front_matter_block(meta) + body)
         report.rewritten.append(note.path)
         report.links += count

@@ -46,6 +46,10 @@ _NUMBERING = re.compile(
 )
 
 
+# libyaml's safe loader when PyYAML was built with it: front matter is read for every note.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark").enable("table").enable("strikethrough")
@@ -57,7 +61,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, str]:
     if not match:
         return {}, "", text
     try:
-        data = yaml.safe_load(match.group(1) or "") or {}
+        data = yaml.load(match.group(1) or "", Loader=_YAML_LOADER) or {}
     except yaml.YAMLError:
         return {}, "", text
     if not isinstance(data, dict):
