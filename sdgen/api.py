@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from .jobs import (
     answer_policy,
     call_config,
     load_personas,
+    near_duplicates,
     plan_jobs,
     validation_options,
 )
@@ -36,6 +38,8 @@ from .runner import RunOptions, run_jobs
 from .topics import Topic
 from .validate import Report, ValidationOptions, validate_document
 from .vault import INDEX_TAG
+
+log = logging.getLogger(__name__)
 
 __all__ = ["batches", "chat", "collect", "generate", "link_notes", "plan", "provider_settings",
            "regenerate_sections", "submit", "validate_note"]
@@ -78,8 +82,12 @@ def _jobs(topics: Sequence[Topic | str], settings: Settings) -> list[TopicJob]:
     if settings.diagram_check:
         ensure_engine()
     items = [t if isinstance(t, Topic) else Topic(t) for t in topics]
-    return plan_jobs(items, load_personas(settings, items), settings.persona,
+    jobs = plan_jobs(items, load_personas(settings, items), settings.persona,
                      call_config(settings), settings.out)
+    for names in near_duplicates(jobs, settings.out):
+        log.warning("topics whose names nearly coincide each get a note of their own: %s",
+                    ", ".join(repr(n) for n in names))
+    return jobs
 
 
 def _provider(settings: Settings, record: Path | None, replay: Path | None) -> Provider:

@@ -19,7 +19,7 @@ from .markdown import Document, normalize_title
 from .schema import QuestionSpec
 
 __all__ = ["Misalignment", "TableMismatch", "box_misalignments", "names_topic", "prose",
-           "table_mismatches", "unanswered"]
+           "table_mismatches", "topic_key", "unanswered"]
 
 _PLAIN = {"", "text", "txt", "ascii", "plaintext", "plain", "diagram", "none", "art"}
 # Words a title adds around a topic's name ("Design a ...", "... System Design").
@@ -110,6 +110,12 @@ def _stem(word: str) -> str:
 def _significant(text: str) -> list[str]:
     words = re.findall(r"[^\W_]+", normalize_title(text.replace("-", " ")))
     return [_stem(w) for w in words if w not in _FILLER]
+
+
+def topic_key(title: str) -> str:
+    """What a topic's name comes to once spelling is set aside ("Rate Limiter", "Rate-Limiter"
+    and "rate limiting" share one): its significant words, stemmed, in order."""
+    return " ".join(_significant(title)) or title.casefold()
 
 
 def _acronym(text: str) -> str:
