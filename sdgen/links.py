@@ -316,6 +316,30 @@ def _fenced_ranges(body: str) -> list[tuple[int, int]]:
     return ranges
 
 
+_OUR_LINK = re.compile(r"(?<!!)\[\[([^\]|#\n]+/[^\]|#\n]+)\|([^\]\n]+)\]\]")
+
+
+def _retargeted(note: VaultNote, body: str, matcher: _Matcher) -> tuple[str, int]:
+    """Links made while the topic had a note only in another persona, pointed at the note of
+    this note's own persona once it has one."""
+    notes = {n.target: n for owners in matcher.owners.values() for n in owners}
+    moved = 0
+
+    def better(match: re.Match[str]) -> str:
+        nonlocal moved
+        current = notes.get(match.group(1))
+        owners = matcher.owners.get(_lower(match.group(2)))
+        if current is None or not owners or current.persona == note.persona:
+            return match.group(0)
+        preferred = _target_for(owners, note)
+        if preferred is None or preferred.persona != note.persona or current not in owners:
+            return match.group(0)
+        moved += 1
+        return f"[[{preferred.target}|{match.group(2)}]]"
+
+    return _OUR_LINK.sub(better, body), moved
+
+
 def link_text(note: VaultNote, body: str, matcher: _Matcher,
               resolver: _Resolver | None = None) -> tuple[str, int]:
     """A note's body with its first prose mention of each other note linked (and, given a
@@ -323,6 +347,9 @@ def link_text(note: VaultNote, body: str, matcher: _Matcher,
     changes = 0
     if resolver is not None:
         body, changes = _without_dangling(body, resolver, _fenced_ranges(body))
+    if "[[" in body:
+        body, retargeted = _retargeted(note, body, matcher)
+        changes += retargeted
     prose = _Prose(body, _fenced_ranges(body))
     linked = ({m.group(1).strip().removesuffix(".md") for m in _WIKILINK_TARGET.finditer(body)}
               if "[[" in body else set())

@@ -117,7 +117,8 @@ def test_index_run_builds_the_tree_and_index(httpx2_mock: respx.Router, tmp_path
     assert run(["generate", "--index", str(index), "--persona", "visual", "--out", "out"]) == 0
     assert route.call_count == 4
     files = sorted(p.relative_to("out").as_posix() for p in Path("out").rglob("*.md"))
-    assert files == ["index.md", "visual/caching/cdn.md", "visual/index.md", "visual/load-balancing/least-connections.md",
+    assert files == ["index.md", "visual/caching/cdn.md", "visual/index.md",
+                     "visual/load-balancing/least-connections.md",
                      "visual/load-balancing/round-robin.md", "visual/misc/round-robin.md"]
     links = [x for x in Path("out/visual/index.md").read_text().splitlines() if x.startswith("- [[")]
     assert links == ["- [[load-balancing/round-robin|Round Robin]]",

@@ -1,0 +1,263 @@
+"""The output folder as an Obsidian vault: linked notes, names Obsidian finds, indexes that remember."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from sdgen.cli import run
+from sdgen.links import link_vault
+from sdgen.markdown import extract_answer, split_front_matter
+from sdgen.notes import MD_EXTENSIONS, body_hash, format_markdown, front_matter_block
+from tests.helpers import OPENAI_URL, answer, openai_stream, retitled, topic_asked
+
+RELATED = ("\n\nIn production this design also leans on message queues, a load balancer, "
+           "consistent hashing and a job scheduler, and the rate limiter protects all of them.\n\n"
+           "```python\n# consistent hashing and message queue in code stay unlinked\n```\n\n"
+           "## Related: Rate Limiter and Message Queue\n\nSee the index for the rest of the "
+           "vault; every note there was written for this study set.\n")
+WIKILINK = re.compile(r"(?<!!)\[\[([^\]|#\n]+)(?:#[^\]|\n]*)?(?:\|([^\]\n]*))?\]\]")
+
+
+def _reply(request: httpx.Request) -> httpx.Response:
+    system = json.loads(request.content)["messages"][0]["content"]
+    base = ("visual_valid.md" if "Visual Guide" in system else "senior_valid.md"
+            if "Senior arcitect" in system else "obsidian_valid.md")
+    text = extract_answer(answer(base))  # the document alone: RELATED goes after its end
+    if base == "senior_valid.md":  # no title of its own: give it one, as models often do
+        text = f"# {topic_asked(request)}\n\n{text}"
+    return openai_stream(retitled(text, topic_asked(request)) + RELATED)
+
+
+def _index(path: Path, *entries: tuple[str, str]) -> str:
+    lines = ["Study:"] + [f"  - topic: {t}\n    persona: {p}" for t, p in entries]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+FIRST = (("Rate Limiter", "obsidian"), ("Consistent Hashing", "senior"),
+         ("Load Balancer", "visual"))
+SECOND = (("Message Queue", "obsidian"), ("Rate Limiter", "senior"), ("Job Scheduler", "visual"))
+
+
+@pytest.fixture
+def vault(httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
+          tmp_path: Path) -> respx.Route:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-vault-000000000000000")
+    route = httpx2_mock.post(OPENAI_URL).mock(side_effect=_reply)
+    assert run(["generate", "--index", _index(tmp_path / "a.yaml", *FIRST), "--out", "v"]) == 0
+    assert run(["generate", "--index", _index(tmp_path / "b.yaml", *SECOND), "--out", "v"]) == 0
+    return route
+
+
+def _notes(root: Path = Path("v")) -> list[Path]:
+    return sorted(p for p in root.rglob("*.md") if "_drafts" not in p.parts)
+
+
+def _resolve(target: str, root: Path = Path("v")) -> Path | None:
+    """A wikilink target as Obsidian resolves it: a path from the vault root, a path suffix, a
+    file name, or an alias."""
+    target = target.strip().removesuffix(".md").casefold()
+    for note in _notes(root):
+        relative = note.relative_to(root).with_suffix("").as_posix().casefold()
+        if relative == target or relative.endswith("/" + target):
+            return note
+        aliases = split_front_matter(note.read_text())[0].get("aliases") or []
+        if target in {str(a).casefold() for a in aliases}:
+            return note
+    return None
+
+
+def _outside_code(body: str) -> str:
+    return re.sub(r"(?ms)^```.*?^```", "", body)
+
+
+@pytest.mark.usefixtures("vault")
+def test_every_wikilink_resolves_and_reaches_every_note() -> None:
+    for note in _notes():
+        for target, _ in WIKILINK.findall(note.read_text()):
+            assert _resolve(target), f"{note}: [[{target}]] leads nowhere"
+    # From the home note, following links, a reader reaches every note.
+    seen, todo = set(), [Path("v/index.md")]
+    while todo:
+        note = todo.pop()
+        if note in seen:
+            continue
+        seen.add(note)
+        todo += [p for t, _ in WIKILINK.findall(note.read_text()) if (p := _resolve(t))]
+    assert seen == set(_notes())
+
+
+@pytest.mark.usefixtures("vault")
+def test_notes_link_each_others_topics_in_prose_only() -> None:
+    first = Path("v/obsidian/study/rate-limiter.md").read_text()
+    _, block, body = split_front_matter(first)
+    # A note of the first run links a topic added by the second, in its own persona.
+    assert "[[obsidian/study/message-queue|message queues]]" in body
+    assert "[[senior/study/consistent-hashing|consistent hashing]]" in body
+    assert "[[" not in block
+    for line in body.split("\n"):
+        if line.startswith("#"):
+            assert "[[" not in line, line  # never in headings
+    assert "# consistent hashing and message queue in code stay unlinked" in body
+    for note in _notes():
+        if note.name == "index.md":
+            continue
+        text = note.read_text()
+        targets = [t for t, _ in WIKILINK.findall(_outside_code(split_front_matter(text)[2]))]
+        own = note.relative_to("v").with_suffix("").as_posix()
+        assert own not in targets, f"{note} links itself"
+        generated = [t for t in targets if "/" in t]
+        assert len(generated) == len(set(generated)), f"{note} links a target twice"
+
+
+@pytest.mark.usefixtures("vault")
+def test_same_topic_in_two_personas_links_within_the_persona() -> None:
+    senior = Path("v/senior/study/consistent-hashing.md").read_text()
+    assert "[[senior/study/rate-limiter|rate limiter]]" in senior
+    assert "[[obsidian/study/rate-limiter" not in senior
+
+
+@pytest.mark.usefixtures("vault")
+def test_indexes_remember_and_names_are_findable() -> None:
+    obsidian = Path("v/obsidian/index.md").read_text()
+    assert "[[study/rate-limiter|Rate Limiter]]" in obsidian  # first run
+    assert "[[study/message-queue|Message Queue]]" in obsidian  # second run
+    home = Path("v/index.md").read_text()
+    assert "[[obsidian/index|obsidian]]: 2 notes" in home and "[[visual/index#Study|Study]]: 2" in home
+    for note in _notes():
+        if note.name != "index.md":
+            meta = split_front_matter(note.read_text())[0]
+            assert meta["topic"] in meta["aliases"]
+
+
+def test_a_third_identical_run_calls_nothing_and_changes_no_byte(
+        vault: respx.Route, tmp_path: Path) -> None:
+    before = {p: p.read_bytes() for p in Path("v").rglob("*") if p.is_file()}
+    calls = vault.call_count
+    assert run(["generate", "--index", str(tmp_path / "b.yaml"), "--out", "v"]) == 0
+    assert vault.call_count == calls
+    after = {p: p.read_bytes() for p in Path("v").rglob("*") if p.is_file()}
+    changed = [p for p in after if before.get(p) != after[p] and p.name != "run-report.json"]
+    assert not changed and set(after) == set(before)
+
+
+@pytest.mark.usefixtures("vault")
+def test_a_hand_edited_note_is_never_rewritten_by_linking(capsys: pytest.CaptureFixture[str],
+                                                         tmp_path: Path) -> None:
+    note = Path("v/visual/study/load-balancer.md")
+    note.write_text(note.read_text() + "\nMy own words: health checks run every 2 s here.\n")
+    edited = note.read_bytes()
+    assert run(["generate", "--index", _index(tmp_path / "c.yaml", ("Health Checks", "visual")),
+                "--out", "v"]) == 0
+    assert run(["link", "--out", "v"]) == 0
+    assert note.read_bytes() == edited
+    assert f"kept as edited by hand (not linked): {note}" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("vault")
+def test_formatting_a_written_note_changes_no_byte() -> None:
+    import mdformat
+
+    for note in _notes():
+        text = note.read_text()
+        assert mdformat.text(text, extensions=MD_EXTENSIONS,
+                             options={"wrap": "keep", "number": True}) == text, note
+
+
+def test_front_matter_is_laid_out_as_mdformat_lays_it_out() -> None:
+    import mdformat
+
+    metas = [
+        {"title": 'T: a "quoted" [x]', "tags": ["a", "b/c"], "none": None, "b": True,
+         "regenerated": [{"sections": ["X", "Y"], "at": "2026", "n": 3}]},
+        {"question": "line one\nline two: with colon", "context": "x" * 1500, "num": "1e5",
+         "aliases": ["Rate Limiter", "rate-limiter"], "emoji": "🚦 Rate", "date": "2026-11-30"},
+    ]
+    for meta in metas:
+        block = front_matter_block(meta)
+        assert mdformat.text(block, extensions={"frontmatter"}) == block.rstrip() + "\n"
+
+
+def _note(root: Path, path: str, title: str, body: str, **extra: object) -> Path:
+    note = root / path
+    note.parent.mkdir(parents=True, exist_ok=True)
+    body = format_markdown(body)  # as sdgen writes every note
+    meta = {"title": title, "aliases": [title], "topic": title, "persona": path.split("/")[0],
+            **extra, "body_hash": body_hash(body)}
+    note.write_text(front_matter_block(meta) + body)
+    return note
+
+
+def test_linking_rules(tmp_path: Path) -> None:
+    _note(tmp_path, "p/consistent-hashing.md", "Consistent Hashing", "# Consistent Hashing\n\nA ring.\n")
+    _note(tmp_path, "p/hashing.md", "Hashing", "# Hashing\n\nDigests.\n")
+    _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
+    body = ("# Cache\n\n> [!TIP] Rate Limiter\n> Rate limiters guard the cache; see "
+            "`rate limiter` and https://x.io/rate-limiter.\n\n"
+            "| Part | Use |\n| --- | --- |\n| rate limiter | guard |\n\n"
+            "We shard with Consistent Hashing, then Hashing again; RATE LIMITERS throttle.\n"
+            "[Rate limiter docs](https://x.io) and [[p/rate-limiter|the limiter]] exist.\n")
+    cache = _note(tmp_path, "p/cache.md", "Cache", body)
+    opted = _note(tmp_path, "p/opted.md", "Opted", "# Opted\n\nUses consistent hashing.\n",
+                  links=False)
+    opted_before = opted.read_bytes()
+    report = link_vault(tmp_path)
+    text = cache.read_text()
+    linked = split_front_matter(text)[2]
+    assert "[[p/consistent-hashing|Consistent Hashing]]" in linked  # the longest name wins
+    assert "[[p/hashing|Hashing]] again" in linked  # its own first mention
+    assert "> [!TIP] Rate Limiter\n> Rate limiters guard" in linked  # never a callout title
+    assert "`rate limiter`" in linked and "https://x.io/rate-limiter" in linked
+    assert "| rate limiter |" in linked  # not in tables
+    assert "RATE LIMITERS throttle" in linked  # already linked once: never twice
+    assert linked.count("p/rate-limiter") == 1
+    assert opted.read_bytes() == opted_before  # links: false
+    meta = split_front_matter(text)[0]
+    assert meta["body_hash"] == body_hash(linked[1:])  # hand-edit safety keeps working
+    assert report.links == 2 and report.rewritten == [cache]
+    assert format_markdown(linked[1:]) == linked[1:]
+    assert link_vault(tmp_path).links == 0  # a rerun changes nothing
+
+
+def test_a_link_to_a_note_that_does_not_exist_becomes_plain_words(tmp_path: Path) -> None:
+    note = _note(tmp_path, "p/a.md", "Alpha Topic",
+                 "# Alpha Topic\n\nSee [[Event Hubs]] and [[Nowhere|the void]]; keep ![[img.png]].\n"
+                 "```mermaid\nflowchart LR\n  A --> EH[[Event Hubs]]\n```\n")
+    link_vault(tmp_path)
+    body = split_front_matter(note.read_text())[2]
+    assert "See Event Hubs and the void; keep ![[img.png]]." in body
+    assert "EH[[Event Hubs]]" in body  # a diagram's shape, not a link
+
+
+def test_validate_knows_an_index_note(vault: respx.Route,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    for index in ("v/index.md", "v/obsidian/index.md"):
+        assert run(["validate", index]) == 0
+        assert "an index note, not a topic note" in capsys.readouterr().out
+
+
+def test_a_topic_keeps_its_path_and_near_names_are_warned(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-vault-000000000000000")
+    route = httpx2_mock.post(OPENAI_URL).mock(side_effect=_reply)
+    assert run(["generate", "Rate Limiter", "Rate-Limiter", "--out", "o"]) == 0
+    err = capsys.readouterr().err
+    assert "nearly coincide" in err and "'Rate Limiter', 'Rate-Limiter'" in err
+    first = {p.name: split_front_matter(p.read_text())[0]["topic"]
+             for p in Path("o/obsidian").glob("rate*.md")}
+    assert first == {"rate-limiter.md": "Rate Limiter", "rate-limiter-2.md": "Rate-Limiter"}
+    calls = route.call_count
+    assert run(["generate", "Rate-Limiter", "--out", "o"]) == 0  # alone, it keeps its own path
+    assert route.call_count == calls  # and its note is up to date: nothing asked again
+    again = {p.name: split_front_matter(p.read_text())[0]["topic"]
+             for p in Path("o/obsidian").glob("rate*.md")}
+    assert again == first
+    assert run(["generate", "Rate Limiting", "--dry-run", "--out", "o"]) == 0
+    assert "nearly coincide" in capsys.readouterr().err
