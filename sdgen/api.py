@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from .config import Settings, load_settings, note_layer, with_overrides
 from .diagrams import ensure_engine
 from .errors import ConfigError, NoteError, OutputError
 from .estimate import Estimate, estimate
+from .files import remove_stale_temp_files
 from .jobs import (
     TopicJob,
     answer_policy,
@@ -30,7 +33,14 @@ from .markdown import parse_document
 from .notes import TopicOutcome, read_note, read_note_text
 from .personas import load_persona
 from .providers import create_provider, default_model, provider_names
-from .providers.base import BatchStatus, Provider, ProviderSettings, known_secrets
+from .providers.base import (
+    BatchStatus,
+    Provider,
+    ProviderSettings,
+    known_secrets,
+    register_secret,
+    url_password,
+)
 from .providers.recording import RecordingProvider, ReplayProvider
 from .regen import RegenResult, regenerate, resolve_targets
 from .report import RunDisplay, RunResult
@@ -48,6 +58,7 @@ __all__ = ["batches", "chat", "collect", "generate", "link_notes", "plan", "prov
 def provider_settings(settings: Settings) -> ProviderSettings:
     """How to reach the configured provider (its key is read from its own variable)."""
     limiter = RateLimiter(settings.rpm, settings.tpm)
+    register_secret(url_password(settings.base_url))
     return ProviderSettings(
         provider=settings.provider, model=settings.model, base_url=settings.base_url,
         stream=settings.stream, call=call_config(settings),
@@ -62,12 +73,13 @@ def _check_out(out: Path) -> None:
         raise OutputError(f"{out}: cannot create output folder: {exc.strerror}") from exc
     if not out.is_dir():
         raise OutputError(f"{out}: not a folder")
-    probe = out / ".sdgen-write-test"
-    try:
-        probe.write_text("")
-        probe.unlink()
+    try:  # a probe of its own: runs into the same folder at once do not race on one name
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".sdgen-write-test.")
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         raise OutputError(f"{out}: output folder is not writable: {exc.strerror}") from exc
+    remove_stale_temp_files(out)
 
 
 def _settings(overrides: dict[str, Any], settings: Settings | None) -> Settings:

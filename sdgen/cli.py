@@ -34,7 +34,7 @@ from .notes import read_note
 from .personas import list_personas, load_persona
 from .progress import make_display, print_summary
 from .providers import default_model, provider_names
-from .providers.base import known_secrets, redact
+from .providers.base import known_secrets, redact, register_secret, url_password
 from .topics import Topic, read_index, topics_from_args
 from .validate import ValidationOptions
 
@@ -191,6 +191,7 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     "personas_dir")
     }
     settings, sources = load_settings(cli_values)
+    register_secret(url_password(settings.base_url))  # before any line could show it
     log.debug("settings: %s", {k: f"{getattr(settings, k)!r} ({v})" for k, v in sources.items()})
     topics = _topics(args)
 

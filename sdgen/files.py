@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 import unicodedata
 from pathlib import Path
 
@@ -12,7 +14,9 @@ from slugify import slugify
 
 from .errors import OutputError
 
-__all__ = ["atomic_write", "inside", "safe_segment"]
+__all__ = ["atomic_write", "inside", "remove_stale_temp_files", "safe_segment"]
+
+STALE_AFTER = 600.0  # seconds: a temporary file this old was left by a run that was killed
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -33,6 +37,25 @@ def inside(root: Path, path: Path) -> bool:
     """True when ``path`` resolves (symlinks followed) inside ``root``."""
     root_real, path_real = os.path.realpath(root), os.path.realpath(path)
     return os.path.commonpath([root_real, path_real]) == root_real
+
+
+_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what atomic_write names them
+
+
+def remove_stale_temp_files(root: Path, older_than: float = STALE_AFTER) -> int:
+    """Delete the temporary files of atomic_write that a killed run left behind (a running
+    run's are seconds old and stay). The count removed."""
+    removed = 0
+    now = time.time()
+    for path in root.rglob(".*.tmp"):
+        try:
+            if (_TEMP_NAME.match(path.name) and path.is_file() and not path.is_symlink()
+                    and now - path.stat().st_mtime > older_than):
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .errors import PersonaError
+from .files import inside
 from .mojibake import MojibakeFix, fix_mojibake
 from .schema import PersonaSpec
 
@@ -75,12 +76,18 @@ def list_personas(extra_roots: Sequence[Path] = ()) -> dict[str, Path]:
 
 
 def _read_seed(spec: PersonaSpec, folder: Path, spec_path: Path) -> str:
-    for candidate in (folder / spec.seed, seeds_root() / spec.seed):
+    for root in (folder, seeds_root()):
+        candidate = root / spec.seed
+        if not inside(root, candidate):
+            continue  # a seed is the persona's own file or one of the seeds, nothing else
         if candidate.is_file():
             try:
                 return candidate.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise PersonaError(f"{candidate}: cannot read seed: {exc}") from exc
+    if Path(spec.seed).is_absolute() or ".." in Path(spec.seed).parts:
+        raise PersonaError(f"{spec_path}: seed {spec.seed!r} is outside the persona's folder "
+                           f"and the seeds folder")
     raise PersonaError(f"{spec_path}: seed {spec.seed!r} not found in {folder} or {seeds_root()}")
 
 

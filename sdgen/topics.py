@@ -72,6 +72,26 @@ def _parse_text(text: str, name: str) -> list[Topic]:
     return topics
 
 
+MAX_FIELD_LENGTH = {"question": 2_000, "context": 20_000, "persona": 80, "category": 300}
+
+
+def _short_text(value: Any, key: str, where: str) -> str | None:
+    """A field of an index entry: a short string (or a number), never a list, a mapping or a
+    wall of text (a YAML alias bomb in `context:` would otherwise become a huge prompt)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TopicIndexError(f"{where}: '{key}' must be text, not {type(value).__name__}")
+    text = str(value).strip()
+    limit = MAX_FIELD_LENGTH[key]
+    if len(text) > limit:
+        raise TopicIndexError(f"{where}: '{key}' is {len(text):,} characters long "
+                              f"(at most {limit:,})")
+    if key != "context" and any(ord(c) < 32 and c not in "\t" for c in text):
+        raise TopicIndexError(f"{where}: '{key}' contains control characters")
+    return text or None
+
+
 def _yaml_topic(item: Any, category: str | None, where: str) -> Topic:
     if isinstance(item, str | int | float):
         return Topic(_check(str(item), where), category)
@@ -80,18 +100,17 @@ def _yaml_topic(item: Any, category: str | None, where: str) -> Topic:
         if unknown:
             raise TopicIndexError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
         title = item.get("topic") or item.get("title")
-        if not isinstance(title, str):
+        if not isinstance(title, str | int | float) or isinstance(title, bool):
             raise TopicIndexError(f"{where}: a topic entry needs 'topic: <name>'")
-        question, context, persona = (item.get(k) for k in ("question", "context", "persona"))
+        title = str(title)
+        question, context, persona = (_short_text(item.get(k), k, where)
+                                      for k in ("question", "context", "persona"))
         aliases = item.get("aliases") or []
         if isinstance(aliases, str):
             aliases = [aliases]
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             raise TopicIndexError(f"{where}: 'aliases' must be a list of names")
-        return Topic(_check(title, where), category,
-                     str(question).strip() if question else None,
-                     str(context).strip() if context else None,
-                     str(persona).strip() if persona else None,
+        return Topic(_check(title, where), category, question, context, persona,
                      tuple(_check(a, where) for a in aliases))
     raise TopicIndexError(f"{where}: {item!r} is not a topic")
 
@@ -114,7 +133,7 @@ def _parse_yaml(text: str, name: str) -> list[Topic]:
     for category, items in data.items():
         if not isinstance(items, list):
             raise TopicIndexError(f"{name}: category {category!r} must hold a list of topics")
-        label = clean_name(str(category)) or None
+        label = clean_name(_short_text(category, "category", name) or "") or None
         for i, item in enumerate(items, 1):
             topics.append(_yaml_topic(item, label, f"{name}: {category} item {i}"))
     return topics

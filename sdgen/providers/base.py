@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
+import logging
 import os
 import random
 import re
@@ -24,15 +26,19 @@ __all__ = [
     "BatchStatus",
     "Completion",
     "IncompleteAnswerError",
+    "NotAnAnswerError",
     "Provider",
     "ProviderSettings",
     "TextCallback",
     "Usage",
     "call_with_retries",
+    "clean_text",
     "known_secrets",
     "redact",
     "register_key_variable",
+    "register_secret",
     "reservation",
+    "url_password",
 ]
 
 T = TypeVar("T")
@@ -63,9 +69,27 @@ class Usage:
     output_tokens: int = 0
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> tuple[str, int]:
+    """Text fit for a note: no lone surrogates (not valid Unicode: replaced by U+FFFD) and no
+    control characters but tab and newline (a carriage return ends a line). The count of
+    characters replaced or dropped."""
+    surrogates = _SURROGATE.findall(text)
+    fixed = _SURROGATE.sub("\ufffd", text) if surrogates else text
+    fixed = fixed.replace("\r\n", "\n").replace("\r", "\n")
+    controls = _CONTROL.findall(fixed)
+    if controls:
+        fixed = _CONTROL.sub("", fixed)
+    return fixed, len(surrogates) + len(controls)
+
+
 @dataclass(frozen=True)
 class Completion:
-    """One answer from a provider, whatever the provider."""
+    """One answer from a provider, whatever the provider: its text is cleaned where it enters
+    (see clean_text), so nothing downstream meets a lone surrogate or a control character."""
 
     text: str
     finish_reason: str  # "stop", "length", "content_filter", "refusal", ...
@@ -73,6 +97,14 @@ class Completion:
     provider: str
     model: str
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def __post_init__(self) -> None:
+        text, changed = clean_text(self.text)
+        if changed:
+            logging.getLogger("sdgen").warning(
+                "%s answer: %d character(s) that are not valid text were replaced or dropped",
+                self.provider, changed)
+            object.__setattr__(self, "text", text)
 
     @property
     def truncated(self) -> bool:
@@ -131,7 +163,16 @@ class EmptyAnswerError(Exception):
     """The provider answered with no text (worth another try)."""
 
 
-_KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_*-]{6,}|[A-Za-z0-9_-]*key[-_][A-Za-z0-9_*-]{8,})", re.I)
+class NotAnAnswerError(Exception):
+    """The server answered with something that is no API response at all (a web page): no
+    other try will be different."""
+
+
+# Strings shaped exactly like a provider's key (OpenAI's sk-…, sk-proj-…, Anthropic's
+# sk-ant-…), whoever's they are. Ordinary words ("Key-Generation-Service") never match.
+_KEYLIKE = re.compile(r"(?<![\w-])sk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{20,}")
+_ECHO = 12  # this many characters of a key, echoed anywhere, are redacted (a key shown in part)
+_extra_secrets: list[str] = []  # secrets that are not keys (a password in a base URL)
 
 # Read whatever provider is in use: sdgen's own variable, and both SDKs' (a base URL's proxy
 # may forward them). Each registered provider adds its own ``key_env``.
@@ -145,16 +186,62 @@ def register_key_variable(name: str | None) -> None:
         _key_variables.append(name)
 
 
+def register_secret(value: str | None) -> None:
+    """Keep a secret that is not an API key (a base URL's password) out of logs and files."""
+    if value and len(value) >= 4 and value not in _extra_secrets:
+        _extra_secrets.append(value)
+
+
+def url_password(url: str | None) -> str | None:
+    """The password in a URL's ``user:password@`` part, if it has one."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
 def known_secrets() -> tuple[str, ...]:
-    """The API keys in this process's environment, to be kept out of everything sdgen writes."""
-    return tuple(v for k in _key_variables if len(v := os.environ.get(k, "")) >= 8)
+    """The API keys in this process's environment (every registered provider's variable), and
+    the passwords of the base URLs in use: kept out of everything sdgen writes and logs."""
+    keys = [v for k in _key_variables if len(v := os.environ.get(k, "")) >= 8]
+    urls = [url_password(os.environ.get(k)) for k in
+            ("SDGEN_BASE_URL", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")]
+    return tuple(dict.fromkeys([*keys, *(p for p in urls if p), *_extra_secrets]))
+
+
+@functools.lru_cache(maxsize=16)
+def _pieces(secret: str) -> re.Pattern[str]:
+    """Every ``_ECHO``-character piece of a secret, found at every position (overlapping)."""
+    pieces = sorted({secret[i:i + _ECHO] for i in range(len(secret) - _ECHO + 1)})
+    return re.compile("(?=(" + "|".join(map(re.escape, pieces)) + "))")
+
+
+def _echoes(text: str, secret: str) -> list[tuple[int, int]]:
+    """Where ``text`` shows any ``_ECHO``-character piece of ``secret`` (a key cut in part)."""
+    found: list[tuple[int, int]] = []
+    for match in _pieces(secret).finditer(text):
+        start = match.start()
+        if found and start <= found[-1][1]:
+            found[-1] = (found[-1][0], start + _ECHO)
+        else:
+            found.append((start, start + _ECHO))
+    return found
 
 
 def redact(text: str, *secrets: str | None) -> str:
-    """Remove API keys (given ones, and anything shaped like one) from a message."""
+    """Remove secrets from a message: the given ones whole, any long piece of them (a key
+    echoed in part), and any string shaped exactly like a provider's key."""
     for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
+        if not secret or len(secret) < 4:
+            continue
+        text = text.replace(secret, "[redacted]")
+        if len(secret) >= _ECHO and len(text) < 1_000_000:
+            for start, end in reversed(_echoes(text, secret)):
+                text = text[:start] + "[redacted]" + text[end:]
     return _KEYLIKE.sub("[redacted]", text)
 
 

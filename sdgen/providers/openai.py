@@ -17,6 +17,7 @@ from .base import (
     Completion,
     EmptyAnswerError,
     IncompleteAnswerError,
+    NotAnAnswerError,
     ProviderSettings,
     TextCallback,
     Usage,
@@ -83,6 +84,10 @@ class _ChatCompletions:
             **params, stream=True, stream_options={"include_usage": True}
         ) as response:
             content_type = response.headers.get("content-type", "")
+            if "html" in content_type:
+                raise NotAnAnswerError(
+                    f"the server answered with a web page (content-type {content_type}), not "
+                    "a Chat Completions stream: check the base URL")
             if "json" in content_type and "event-stream" not in content_type:
                 # Some compatible servers ignore `stream` and answer whole: take it as it is.
                 body = json.loads(await response.http_response.aread())

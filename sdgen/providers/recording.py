@@ -105,6 +105,27 @@ class RecordingProvider:
         await self.inner.aclose()
 
 
+def _completion(record: dict[str, Any]) -> Completion:
+    """A recording's answer; a recording that lacks what an answer needs is one clear line."""
+    where = record.get("_path", "a recording")
+    response = record.get("response")
+    if not isinstance(response, dict) or not isinstance(response.get("text"), str):
+        raise ConfigError(f"{where}: corrupt recording: 'response.text' is missing or not text")
+    usage = response.get("usage") or {}
+    try:
+        tokens = Usage(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"{where}: corrupt recording: bad 'response.usage' ({exc})") from exc
+    return Completion(
+        text=response["text"],
+        finish_reason=str(response.get("finish_reason") or "stop"),
+        usage=tokens,
+        provider=str(record.get("provider", "replay")),
+        model=str(record.get("model", "unknown")),
+        created=str(response.get("created") or record.get("recorded_at", "")),
+    )
+
+
 class ReplayProvider:
     """Serves answers from recordings; never opens a connection.
 
@@ -141,7 +162,7 @@ class ReplayProvider:
         for path in self._by_prefix.get(key[:12], []):
             record = self._read(path)
             if record.get("key") == key:
-                return record
+                return {**record, "_path": str(path)}
         return None
 
     async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
@@ -153,16 +174,7 @@ class ReplayProvider:
                 f"key {key[:12]}): the prompt or its parameters changed since recording; "
                 "record again with --record"
             )
-        response = record["response"]
-        usage = response.get("usage") or {}
-        return Completion(
-            text=response["text"],
-            finish_reason=response.get("finish_reason", "stop"),
-            usage=Usage(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))),
-            provider=str(record.get("provider", "replay")),
-            model=str(record.get("model", "unknown")),
-            created=str(response.get("created") or record.get("recorded_at", "")),
-        )
+        return _completion(record)
 
     async def aclose(self) -> None:
         return None

@@ -1,0 +1,195 @@
+"""Faults and hostile input from the red-team pass: each ends in one line, a bounded run, and no
+lost or leaked data (rows of docs/reliability.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+import yaml
+
+from sdgen.cli import run
+from sdgen.markdown import split_front_matter
+from tests.helpers import OPENAI_URL, answer, answer_about, openai_stream, retitled
+
+CARD = answer("visual_valid.md")
+
+
+def _card(request: httpx.Request) -> httpx.Response:
+    return openai_stream(answer_about("visual_valid.md", request))
+
+
+def test_redaction_never_damages_ordinary_words(httpx2_mock: respx.Router,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDGEN_API_KEY", "")
+    words = "\n- The Key-Generation-Service hands out ids; see `make_cache_key_for_user`.\n"
+    httpx2_mock.post("http://llm.test/v1/chat/completions").mock(
+        return_value=openai_stream(retitled(CARD, "Load Balancer") + words))
+    assert run(["generate", "Load Balancer", "--persona", "visual", "--provider",
+                "openai-compatible", "--base-url", "http://llm.test/v1", "--model", "m",
+                "--out", "out"]) == 0
+    note = Path("out/visual/load-balancer.md").read_text()
+    assert "Key-Generation-Service" in note and "make_cache_key_for_user" in note
+
+
+def test_a_key_echoed_in_part_is_redacted(httpx2_mock: respx.Router,
+                                          monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    key = "sk-proj-Zq81mVbX2LtP0aW9rYc4NdE7hK3sJ6uF"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    httpx2_mock.post(OPENAI_URL).mock(return_value=httpx.Response(401, json={"error": {
+        "message": f"Incorrect API key provided: ...{key[9:]}. You can find your key at ..."}}))
+    assert run(["generate", "Load Balancer", "--persona", "visual", "--out", "out"]) == 2
+    err = capsys.readouterr().err
+    report = Path("out/run-report.json").read_text()
+    for text in (err, report):
+        assert key[9:] not in text and key[-12:] not in text and "[redacted]" in text
+
+
+def test_a_password_in_the_base_url_is_masked_everywhere(
+        httpx2_mock: respx.Router, capsys: pytest.CaptureFixture[str]) -> None:
+    httpx2_mock.post("http://user:hunter2-secret@llm.test/v1/chat/completions").mock(
+        side_effect=_card)
+    assert run(["generate", "Load Balancer", "--persona", "visual", "--provider",
+                "openai-compatible", "--base-url", "http://user:hunter2-secret@llm.test/v1",
+                "--model", "m", "--out", "out", "--verbose"]) == 0
+    err = capsys.readouterr().err
+    assert "settings:" in err and "hunter2-secret" not in err
+    for path in Path("out").rglob("*"):
+        if path.is_file():
+            assert "hunter2-secret" not in path.read_text(errors="replace")
+
+
+def test_a_lone_surrogate_or_control_characters_never_break_the_run(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-hardening-0000000000000")
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        text = answer_about("visual_valid.md", request)
+        if "Load Balancer Beta" in request.content.decode():
+            text += "\n- Broken bytes: \ud800 here, a NUL \x00 and an escape \x1b[31m red.\n"
+        return openai_stream(text)
+
+    httpx2_mock.post(OPENAI_URL).mock(side_effect=reply)
+    assert run(["generate", "Load Balancer Alpha", "Load Balancer Beta", "--persona", "visual",
+                "--out", "out"]) == 0
+    beta = Path("out/visual/load-balancer-beta.md").read_text()
+    assert "Broken bytes: \ufffd here" in beta and "\x00" not in beta and "\x1b" not in beta
+    assert Path("out/visual/load-balancer-alpha.md").is_file()
+
+
+def test_an_alias_bomb_in_an_index_is_refused_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bomb = ('Topics:\n  - topic: URL Shortener\n    context: [&a ["lol","lol","lol","lol","lol",'
+            '"lol","lol","lol","lol"], &b [*a,*a,*a,*a,*a,*a,*a,*a,*a], '
+            '&c [*b,*b,*b,*b,*b,*b,*b,*b,*b], &d [*c,*c,*c,*c,*c,*c,*c,*c,*c], '
+            '[*d,*d,*d,*d,*d,*d,*d,*d,*d]]\n')
+    index = tmp_path / "bomb.yaml"
+    index.write_text(bomb)
+    started = time.monotonic()
+    assert run(["generate", "--index", str(index), "--dry-run"]) == 2
+    assert time.monotonic() - started < 10
+    err = capsys.readouterr().err.strip()
+    assert "'context' must be text" in err and "\n" not in err
+
+
+def test_an_oversized_context_is_refused(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    index = tmp_path / "big.yaml"
+    index.write_text(yaml.safe_dump({"T": [{"topic": "X", "context": "y" * 30_000}]}))
+    assert run(["generate", "--index", str(index), "--dry-run"]) == 2
+    assert "'context' is 30,000 characters long" in capsys.readouterr().err
+
+
+def test_a_seed_outside_the_persona_folder_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    persona = tmp_path / "p" / "evil"
+    persona.mkdir(parents=True)
+    (persona / "persona.toml").write_text(
+        'description = "x"\nseed = "../../../../../etc/passwd"\n'
+        '[[sections]]\ntitle = "Overview"\n')
+    (persona / "system.md.j2").write_text("{{ seed }}\n")
+    code = run(["generate", "X", "--persona", "evil", "--personas-dir", str(tmp_path / "p"),
+                "--dry-run", "--show-prompts"])
+    captured = capsys.readouterr()
+    assert code == 2 and "root:" not in captured.out
+    assert "outside the persona's folder" in captured.err
+
+
+def test_a_corrupt_recording_is_one_line_naming_the_file(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-hardening-0000000000000")
+    httpx2_mock.post(OPENAI_URL).mock(side_effect=_card)
+    assert run(["generate", "Load Balancer", "--persona", "visual", "--out", "a",
+                "--record", "rec"]) == 0
+    (recording,) = Path("rec").rglob("*.yaml")
+    record = yaml.safe_load(recording.read_text())
+    del record["response"]["text"]
+    recording.write_text(yaml.safe_dump(record))
+    capsys.readouterr()
+    assert run(["generate", "Load Balancer", "--persona", "visual", "--out", "b",
+                "--replay", "rec"]) == 1
+    err = capsys.readouterr().err
+    assert f"{recording}: corrupt recording: 'response.text' is missing" in err
+    assert "Traceback" not in err
+
+
+def test_drafts_through_a_symlink_stay_inside_out(httpx2_mock: respx.Router,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-hardening-0000000000000")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    Path("out").mkdir()
+    os.symlink(outside, "out/_drafts")
+    httpx2_mock.post(OPENAI_URL).mock(return_value=openai_stream("# Load Balancer\n\nToo short."))
+    assert run(["generate", "Load Balancer", "--persona", "visual", "--out", "out"]) != 0
+    assert not list(outside.rglob("*"))
+
+
+def test_a_run_removes_stale_temporary_files(httpx2_mock: respx.Router,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-hardening-0000000000000")
+    folder = Path("out/visual")
+    folder.mkdir(parents=True)
+    stale = folder / ".load-balancer.md.a1b2c3d4.tmp"
+    fresh = folder / ".other.md.zz99yy88.tmp"
+    for path in (stale, fresh):
+        path.write_text("half a note")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    httpx2_mock.post(OPENAI_URL).mock(side_effect=_card)
+    assert run(["generate", "Load Balancer", "--persona", "visual", "--out", "out"]) == 0
+    assert not stale.exists() and fresh.exists()  # a running run's own files are left alone
+
+
+def test_a_web_page_instead_of_an_answer_says_so(httpx2_mock: respx.Router,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    route = httpx2_mock.post("http://llm.test/v1/chat/completions").mock(
+        return_value=httpx.Response(200, headers={"content-type": "text/html"},
+                                    content=b"<html><body>Sign in</body></html>"))
+    assert run(["generate", "Load Balancer", "--persona", "visual", "--provider",
+                "openai-compatible", "--base-url", "http://llm.test/v1", "--model", "m",
+                "--out", "out"]) == 1
+    assert "answered with a web page (content-type text/html)" in capsys.readouterr().err
+    assert route.call_count == 1  # not retried: another try gets the same page
+
+
+def test_a_category_cannot_break_the_index(httpx2_mock: respx.Router,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-hardening-0000000000000")
+    httpx2_mock.post(OPENAI_URL).mock(side_effect=_card)
+    index = tmp_path / "i.yaml"
+    index.write_text('"Caching [[evil]] #x":\n  - Load Balancer\n')
+    assert run(["generate", "--index", str(index), "--persona", "visual", "--out", "out"]) == 0
+    text = Path("out/visual/index.md").read_text()
+    assert "[[evil]]" not in text and "## Caching evil x" in text
+    assert split_front_matter(text)[0]["tags"] == ["sdgen-index"]
+    assert json.loads(Path("out/run-report.json").read_text())["ok"] is True
