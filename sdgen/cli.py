@@ -69,7 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--max-wait", type=float, help="longest pause between retries, in seconds")
     gen.add_argument("--temperature", type=float)
     gen.add_argument("--max-tokens", type=int)
-    gen.add_argument("--timeout", type=float, help="seconds per call")
+    gen.add_argument("--timeout", type=float,
+                     help="seconds to wait for each read of a response (default 600)")
+    gen.add_argument("--answer-timeout", type=float, metavar="SECONDS",
+                     help="the most one answer may take, request to last byte; past it the call "
+                          "is retried like a timeout (default 1800)")
     gen.add_argument("--concurrency", type=int, help="topics in flight at once (default 4)")
     gen.add_argument("--rpm", type=float, help="requests per minute for the whole run")
     gen.add_argument("--tpm", type=float, help="tokens per minute for the whole run")
@@ -186,7 +190,8 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cli_values: dict[str, Any] = {
         key: getattr(args, key)
         for key in ("provider", "model", "base_url", "persona", "out", "attempts", "retries",
-                    "max_wait", "temperature", "max_tokens", "timeout", "concurrency", "stream", "rpm", "tpm",
+                    "max_wait", "temperature", "max_tokens", "timeout", "answer_timeout",
+                    "concurrency", "stream", "rpm", "tpm",
                     "workers", "continuations", "diagram_check",
                     "personas_dir")
     }

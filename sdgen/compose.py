@@ -46,6 +46,13 @@ class CallConfig:
     calls_per_request: int = 5  # tries of one request under the retry policy, the first included
     timeout: float = 600.0  # seconds per read of the response
     max_wait: float = 60.0  # the longest pause between tries, Retry-After included
+    answer_timeout: float = 1800.0  # seconds one answer may take, request to last byte
+
+    @property
+    def max_characters(self) -> int:
+        """The most text an answer within the output budget can hold, with a wide margin: past
+        it, a server is streaming something else (a token is rarely over 4 characters)."""
+        return self.max_tokens * 8 + 20_000
 
 
 def output_budget(max_tokens: int, persona_cap: int | None) -> int:

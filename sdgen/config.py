@@ -41,7 +41,8 @@ class Settings(BaseModel):
     retries: int = Field(default=5, ge=1, le=20)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int = Field(default=16000, ge=256)
-    timeout: float = Field(default=600.0, gt=0)
+    timeout: float = Field(default=600.0, gt=0)  # seconds per read of the response
+    answer_timeout: float = Field(default=1800.0, gt=0)  # seconds per answer, first to last byte
     max_wait: float = Field(default=60.0, ge=0)  # longest pause between retries, Retry-After too
     concurrency: int = Field(default=4, ge=1, le=256)
     rpm: float | None = Field(default=None, gt=0)  # requests per minute, for the whole run

@@ -61,7 +61,7 @@ def call_config(settings: Settings) -> CallConfig:
     """The run's call config; each prompt caps its output budget by its persona's."""
     return CallConfig(max_tokens=settings.max_tokens, temperature=settings.temperature,
                       calls_per_request=settings.retries, timeout=settings.timeout,
-                      max_wait=settings.max_wait)
+                      max_wait=settings.max_wait, answer_timeout=settings.answer_timeout)
 
 
 def answer_policy(settings: Settings) -> AnswerPolicy:

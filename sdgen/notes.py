@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ import yaml
 
 from ._version import __version__
 from .compose import Message, Prompt
-from .errors import NoteError, OutputError
+from .errors import NoteError, OutputError, RunStoppedError
 from .estimate import Price, price_for
 from .files import atomic_write, inside, safe_segment
 from .markdown import parse_document, split_front_matter
@@ -42,6 +43,7 @@ __all__ = [
     "TopicOutcome",
     "body_hash",
     "conversation_path",
+    "edited_by_hand",
     "format_markdown",
     "front_matter_block",
     "input_hash",
@@ -276,8 +278,12 @@ def _save_draft(out: Path, final_path: Path, draft: NoteDraft) -> Path:
 
 
 def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
-              prices: Mapping[str, Price] | None = None) -> TopicOutcome:
-    """Write a valid draft as the note (and its conversation), or keep an invalid one apart."""
+              prices: Mapping[str, Price] | None = None,
+              stopping: threading.Event | None = None) -> TopicOutcome:
+    """Write a valid draft as the note (and its conversation), or keep an invalid one apart.
+
+    ``stopping`` set (the run was interrupted while this note was being formatted): nothing is
+    written, and the topic stays unfinished for the next run."""
     # A model can echo anything it was shown; a key must not reach a note or a draft.
     draft.body = redact(draft.body, *known_secrets())
     common: dict[str, Any] = {
@@ -286,11 +292,16 @@ def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
         "calls": len(draft.completions),
         "cost": _cost(draft.completions, prices or {}),
     }
+    if stopping is not None and stopping.is_set():
+        raise RunStoppedError("the run stopped before this note was written")
     if not draft.valid:
         kept = _save_draft(out, path, draft)
         reason = draft.error or "; ".join(draft.report.summary()[:3] if draft.report else [])
         return TopicOutcome(draft.topic, "invalid", kept, reason=reason, **common)
-    atomic_write(path, render_note(draft.body, note_front_matter(draft, digest)))
+    note = render_note(draft.body, note_front_matter(draft, digest))
+    if stopping is not None and stopping.is_set():  # formatting a long note takes a while
+        raise RunStoppedError("the run stopped before this note was written")
+    atomic_write(path, note)
     if draft.conversation:
         atomic_write(conversation_path(path), json.dumps(
             {"topic": draft.topic.title, "persona": draft.persona,
@@ -315,6 +326,17 @@ def read_note_text(path: Path) -> str:
         raise NoteError(f"{path}: not UTF-8 text, so not a Markdown note") from exc
     except OSError as exc:
         raise NoteError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def edited_by_hand(path: Path) -> bool:
+    """True when a note on disk has a body that no longer matches the hash written with it."""
+    try:
+        meta, _, rest = split_front_matter(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+    body = rest[1:] if rest.startswith("\n") else rest
+    recorded = meta.get("body_hash")
+    return bool(recorded) and recorded != body_hash(body)
 
 
 def recorded_input_hash(path: Path) -> str | None:

@@ -41,7 +41,7 @@ class PlainDisplay:
         if self.quiet and outcome.status in {"written", "skipped"}:
             return
         where = f" -> {outcome.path}" if outcome.path else ""
-        why = f": {outcome.reason}" if outcome.reason and outcome.status != "skipped" else ""
+        why = f": {outcome.reason}" if outcome.reason and outcome.reason != "unchanged" else ""
         print(f"[{self.done}/{self.total}] {_MARK[outcome.status]:7} {outcome.topic.title}"
               f"{where}{why}", file=self.stream, flush=True)
 
@@ -126,6 +126,8 @@ def print_summary(result: RunResult, stream: TextIO) -> None:
     for outcome in result.outcomes:
         if outcome.status in {"invalid", "failed"}:
             console.print(Text(f"{_MARK[outcome.status]} {outcome.topic.title}: {outcome.reason}"))
+        elif outcome.status == "skipped" and outcome.reason != "unchanged":
+            console.print(Text(f"kept {outcome.path}: {outcome.reason}"))
     if result.stopped:
         console.print(Text(f"stopped early: {result.stopped}"))
     if result.interrupted:

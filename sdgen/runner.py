@@ -12,6 +12,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -22,7 +23,14 @@ from .compose import Prompt
 from .errors import AnswerRejectedError, AuthenticationError, OutputError, RunStoppedError, SdgenError
 from .estimate import Price
 from .jobs import AnswerPolicy, TopicJob
-from .notes import NoteDraft, TopicOutcome, input_hash, recorded_input_hash, save_note
+from .notes import (
+    NoteDraft,
+    TopicOutcome,
+    edited_by_hand,
+    input_hash,
+    recorded_input_hash,
+    save_note,
+)
 from .pipeline import refine, scripted_first_answer
 from .providers.base import Completion, Provider, TextCallback
 from .report import NoDisplay, RunDisplay, RunResult, finish_run
@@ -40,9 +48,18 @@ class RunOptions:
     workers: int | None = None  # processes for parsing, validating and formatting; None: auto
 
 
-def _ignore_interrupts() -> None:
+def _start_worker() -> None:
     # Ctrl-C reaches the whole process group; the parent decides what stops, not each worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker whose parent died (kill -9) has no one to work for: it leaves, not lingers.
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="sdgen-parent-watch").start()
 
 
 def _worker_pool(workers: int | None, topics: int, offline: bool) -> ProcessPoolExecutor | None:
@@ -55,7 +72,7 @@ def _worker_pool(workers: int | None, topics: int, offline: bool) -> ProcessPool
         workers = min(4, max(1, (os.cpu_count() or 1) - 1)) if big else 0
     if workers < 1:
         return None
-    return ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts,
+    return ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
                                mp_context=multiprocessing.get_context("spawn"))
 
 
@@ -91,6 +108,8 @@ class _Run:
     pool: Executor | None
     result: RunResult = field(default_factory=lambda: RunResult())
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set on Ctrl-C or SIGTERM: a note still being formatted in a thread is then not written.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.outcomes: list[TopicOutcome | None] = [None] * len(self.jobs)
@@ -113,6 +132,11 @@ class _Run:
         if not self.options.force and recorded_input_hash(job.path) == digest:
             self.settle(i, TopicOutcome(job.topic, "skipped", job.path, reason="unchanged"))
             return
+        if not self.options.force and edited_by_hand(job.path):
+            # Its inputs changed, but a person's edits are worth more than a fresh answer.
+            self.settle(i, TopicOutcome(job.topic, "skipped", job.path, reason=(
+                "edited by hand since sdgen wrote it: kept (--force replaces it)")))
+            return
         if self.stop.is_set():
             return
         draft = NoteDraft(job.topic, job.persona.name, job.prompt.prompt_hash)
@@ -124,7 +148,8 @@ class _Run:
                              draft, on_state=lambda state, size: self.display.update(
                                  i, job.topic, state, size), executor=self.pool)
             outcome = await asyncio.get_running_loop().run_in_executor(
-                self.pool, save_note, self.out, job.path, draft, digest, dict(self.options.prices))
+                self.pool, save_note, self.out, job.path, draft, digest, dict(self.options.prices),
+                None if self.pool else self.stopping)
         except AuthenticationError as exc:
             self.result.stopped = str(exc)
             self.stop.set()
@@ -140,10 +165,12 @@ class _Run:
 
 
 def _handle_signals(loop: asyncio.AbstractEventLoop, tasks: Sequence[asyncio.Task[None]],
-                    result: RunResult) -> list[signal.Signals]:
-    """Ctrl-C and SIGTERM cancel the topics under way (a note being written finishes whole)."""
+                    run: _Run) -> list[signal.Signals]:
+    """Ctrl-C and SIGTERM cancel the topics under way (a note being written finishes whole;
+    one still being formatted is not written)."""
     def interrupt(name: str) -> None:
-        result.interrupted = name
+        run.result.interrupted = name
+        run.stopping.set()
         for task in tasks:
             task.cancel()
 
@@ -176,7 +203,7 @@ async def run_jobs(jobs: Sequence[TopicJob], provider: Provider, out: Path,
 
     loop = asyncio.get_running_loop()
     tasks = [asyncio.create_task(bounded(i)) for i in range(len(jobs))]
-    handled = _handle_signals(loop, tasks, run.result)
+    handled = _handle_signals(loop, tasks, run)
     run.display.start(len(jobs))
     try:
         done = await asyncio.gather(*tasks, return_exceptions=True)

@@ -3,10 +3,15 @@ lost or leaked data (rows of docs/reliability.md)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import subprocess
+import sys
 import time
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +21,7 @@ import yaml
 from sdgen.cli import run
 from sdgen.markdown import split_front_matter
 from tests.helpers import OPENAI_URL, answer, answer_about, openai_stream, retitled
+from tests.hostile import chunk, hostile_server, start_stream
 
 CARD = answer("visual_valid.md")
 
@@ -193,3 +199,89 @@ def test_a_category_cannot_break_the_index(httpx2_mock: respx.Router,
     assert "[[evil]]" not in text and "## Caching evil x" in text
     assert split_front_matter(text)[0]["tags"] == ["sdgen-index"]
     assert json.loads(Path("out/run-report.json").read_text())["ok"] is True
+
+
+def _sdgen(url: str, *extra: str) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """sdgen in its own process: the result, its wall time and its peak RSS in MB."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SDGEN_", "OPENAI_"))}
+    script = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], "
+              "capture_output=True, text=True); sys.stdout.write(p.stdout); "
+              "sys.stderr.write(p.stderr + '\\nRSS %d' % resource.getrusage("
+              "resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(p.returncode)")
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script, sys.executable, "-m", "sdgen", "generate",
+         "Load Balancer", "--persona", "visual", "--provider", "openai-compatible",
+         "--base-url", url, "--model", "m", "--out", "out", "--max-wait", "1", *extra],
+        capture_output=True, text=True, env=env, timeout=120)
+    rss = int(done.stderr.rsplit("RSS ", 1)[1]) / 1024
+    return done, time.monotonic() - started, rss
+
+
+def test_a_50_mb_answer_fails_its_topic_fast_with_flat_memory() -> None:
+    def flood(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        start_stream(handler)
+        piece = chunk("lorem ipsum dolor sit amet " * 4000)  # ~108 KB an event
+        for _ in range(500):  # ~50 MB
+            handler.wfile.write(piece)
+        handler.wfile.write(chunk("", "stop") + b"data: [DONE]\n\n")
+
+    with hostile_server(flood) as (url, requests):
+        done, wall, rss = _sdgen(url, "--retries", "2")
+    assert done.returncode == 1, done.stderr
+    assert "far more than" in done.stderr and "output tokens can hold" in done.stderr
+    assert wall < 60 and rss < 300, (wall, rss)
+    assert len(requests) == 1  # not retried: another try would be as large
+    assert not list(Path("out").rglob("load-balancer.md"))
+
+
+def test_answer_timeout_stops_a_trickle() -> None:
+    def trickle(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        start_stream(handler)
+        for letter in "one byte a second, for as long as anyone listens " * 100:
+            handler.wfile.write(chunk(letter))
+            handler.wfile.flush()
+            time.sleep(1.0)
+
+    with hostile_server(trickle) as (url, requests):
+        done, wall, _ = _sdgen(url, "--answer-timeout", "3", "--retries", "3")
+    assert done.returncode == 1 and wall < 60, (done.stderr, wall)
+    assert "answer timeout (3 s)" in done.stderr
+    assert len(requests) == 3  # retried like a timeout, then the topic failed in one line
+
+
+def test_retry_after_is_a_floor_and_repeats_back_off() -> None:
+    def full(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        data = b'{"error": {"message": "window full"}}'
+        handler.send_response(429)
+        handler.send_header("retry-after", "1")
+        handler.send_header("content-type", "application/json")
+        handler.send_header("content-length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    with hostile_server(full) as (url, requests):
+        done, _, _ = _sdgen(url, "--retries", "4", "--max-wait", "10")
+    assert done.returncode == 1
+    gaps = [b - a for a, b in itertools.pairwise(requests)]
+    assert len(requests) == 4 and all(g >= 0.95 for g in gaps), gaps
+    assert sum(gaps) > 3.0  # beyond the 1 s told, each repeat backs off further
+
+
+def test_generate_keeps_a_hand_edited_note(httpx2_mock: respx.Router,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-hardening-0000000000000")
+    route = httpx2_mock.post(OPENAI_URL).mock(side_effect=_card)
+    assert run(["generate", "Load Balancer", "--persona", "visual", "--out", "out"]) == 0
+    note = Path("out/visual/load-balancer.md")
+    note.write_text(note.read_text() + "\nMy own notes from the study group.\n")
+    edited = note.read_bytes()
+    capsys.readouterr()
+    assert run(["generate", "Load Balancer", "--persona", "visual", "--out", "out",
+                "--model", "gpt-other"]) == 0
+    assert note.read_bytes() == edited and route.call_count == 1
+    assert "edited by hand since sdgen wrote it: kept (--force replaces it)" in capsys.readouterr().err
+    assert run(["generate", "Load Balancer", "--persona", "visual", "--out", "out",
+                "--model", "gpt-other", "--force"]) == 0
+    assert note.read_bytes() != edited

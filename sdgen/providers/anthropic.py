@@ -18,6 +18,7 @@ from .base import (
     TextCallback,
     Usage,
     call_with_retries,
+    check_size,
     reservation,
 )
 from .defaults import DEFAULT_MODELS
@@ -60,9 +61,11 @@ class AnthropicProvider:
             params["temperature"] = prompt.config.temperature
         return params
 
-    async def _streamed(self, params: dict[str, Any], on_text: TextCallback | None) -> Completion:
+    async def _streamed(self, prompt: Prompt, params: dict[str, Any],
+                        on_text: TextCallback | None) -> Completion:
         stream = await self.client.messages.create(**params, stream=True)
         parts: list[str] = []
+        received = 0
         stop: str | None = None
         input_tokens = output_tokens = 0
         finished = False
@@ -70,6 +73,8 @@ class AnthropicProvider:
             if event.type == "message_start":
                 input_tokens = event.message.usage.input_tokens or 0
             elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+                received += len(event.delta.text)
+                check_size(received, prompt)
                 parts.append(event.delta.text)
                 if on_text:
                     on_text(event.delta.text)
@@ -82,9 +87,11 @@ class AnthropicProvider:
             raise IncompleteAnswerError("the stream ended before message_stop")
         return self._completion("".join(parts), stop, Usage(input_tokens, output_tokens))
 
-    async def _whole(self, params: dict[str, Any], on_text: TextCallback | None) -> Completion:
+    async def _whole(self, prompt: Prompt, params: dict[str, Any],
+                     on_text: TextCallback | None) -> Completion:
         message = await self.client.messages.create(**params)
         text = "".join(b.text for b in message.content if b.type == "text")
+        check_size(len(text), prompt)
         usage = Usage(message.usage.input_tokens or 0, message.usage.output_tokens or 0)
         return self._completion(text, message.stop_reason, usage)
 
@@ -98,7 +105,7 @@ class AnthropicProvider:
     async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
         params = {**self._params(prompt), "timeout": prompt.config.timeout}
         call = self._streamed if self.settings.stream else self._whole
-        return await call_with_retries(lambda: call(params, on_text), self.settings, self._key,
+        return await call_with_retries(lambda: call(prompt, params, on_text), self.settings, self._key,
                                        reservation(prompt), prompt.config)
 
     async def aclose(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import functools
 import json
@@ -22,6 +23,8 @@ from ..errors import AuthenticationError, ProviderCallError, ProviderError
 from ..limits import RateLimiter
 
 __all__ = [
+    "AnswerTimeoutError",
+    "AnswerTooLargeError",
     "BatchProvider",
     "BatchStatus",
     "Completion",
@@ -32,6 +35,7 @@ __all__ = [
     "TextCallback",
     "Usage",
     "call_with_retries",
+    "check_size",
     "clean_text",
     "known_secrets",
     "redact",
@@ -163,6 +167,23 @@ class EmptyAnswerError(Exception):
     """The provider answered with no text (worth another try)."""
 
 
+class AnswerTimeoutError(IncompleteAnswerError):
+    """One answer took longer than its answer timeout (retried like any cut answer)."""
+
+
+class AnswerTooLargeError(Exception):
+    """The answer ran far past what the output budget allows: no other try will be smaller."""
+
+
+def check_size(received: int, prompt: Prompt) -> None:
+    """Stop reading an answer that is clearly past what its output budget allows."""
+    if received > prompt.config.max_characters:
+        raise AnswerTooLargeError(
+            f"the answer passed {prompt.config.max_characters:,} characters, far more than "
+            f"{prompt.config.max_tokens:,} output tokens can hold: the server is not answering "
+            "within the budget; the topic is skipped")
+
+
 class NotAnAnswerError(Exception):
     """The server answered with something that is no API response at all (a web page): no
     other try will be different."""
@@ -287,7 +308,10 @@ def _wait(config: CallConfig, limiter: RateLimiter | None) -> Callable[[RetryCal
         exc = state.outcome.exception() if state.outcome else None
         told = _retry_after(exc) if exc else None
         if told is not None:
-            told = min(told, config.max_wait)
+            # At least the server's figure; when it says the same again, back off beyond it
+            # (a window still full answers "1 s" to everyone who asks).
+            repeat = state.attempt_number - 1
+            told = min(config.max_wait, told + (random.uniform(0, 2.0 ** repeat) if repeat else 0))
             if limiter:
                 limiter.pause(told)  # everyone waits, not only the caller told
             return told
@@ -343,7 +367,12 @@ async def call_with_retries(
             with attempt:
                 if limiter:
                     await limiter.acquire(reserve)
-                result = await call()
+                try:  # the whole answer, however slowly its bytes come
+                    result = await asyncio.wait_for(call(), config.answer_timeout)
+                except TimeoutError as exc:
+                    raise AnswerTimeoutError(
+                        f"no whole answer within the answer timeout ({config.answer_timeout:g} s)"
+                    ) from exc
                 if limiter and isinstance(result, Completion):
                     used = result.usage.input_tokens + result.usage.output_tokens
                     limiter.refund(reserve - used if used else 0)

@@ -22,6 +22,7 @@ from .base import (
     TextCallback,
     Usage,
     call_with_retries,
+    check_size,
     reservation,
 )
 from .defaults import DEFAULT_MODELS
@@ -73,10 +74,12 @@ class _ChatCompletions:
             params["temperature"] = prompt.config.temperature
         return params
 
-    async def _streamed(self, params: dict[str, Any], on_text: TextCallback | None) -> Completion:
+    async def _streamed(self, prompt: Prompt, params: dict[str, Any],
+                        on_text: TextCallback | None) -> Completion:
         # The raw event lines, not the SDK's chunk iterator: only they show whether the stream
         # reached its `[DONE]`, which tells a finished answer from a cut one.
         parts: list[str] = []
+        received = 0
         finish: str | None = None
         done = False
         usage = Usage()
@@ -91,7 +94,7 @@ class _ChatCompletions:
             if "json" in content_type and "event-stream" not in content_type:
                 # Some compatible servers ignore `stream` and answer whole: take it as it is.
                 body = json.loads(await response.http_response.aread())
-                return self._from_response(ChatCompletion.model_validate(body))
+                return self._checked(prompt, self._from_response(ChatCompletion.model_validate(body)))
             async for line in response.iter_lines():
                 if not line.startswith("data:"):
                     continue  # comments, event names, keep-alives
@@ -105,6 +108,8 @@ class _ChatCompletions:
                 for choice in (chunk.get("choices") or [])[:1]:
                     piece = (choice.get("delta") or {}).get("content")
                     if piece:
+                        received += len(piece)
+                        check_size(received, prompt)
                         parts.append(piece)
                         if on_text:
                             on_text(piece)
@@ -118,8 +123,15 @@ class _ChatCompletions:
             finish = "stop"  # [DONE] without a finish reason: some servers never send one
         return self._completion("".join(parts), finish, usage)
 
-    async def _whole(self, params: dict[str, Any], on_text: TextCallback | None) -> Completion:
-        return self._from_response(await self.client.chat.completions.create(**params))
+    async def _whole(self, prompt: Prompt, params: dict[str, Any],
+                     on_text: TextCallback | None) -> Completion:
+        return self._checked(prompt, self._from_response(
+            await self.client.chat.completions.create(**params)))
+
+    @staticmethod
+    def _checked(prompt: Prompt, completion: Completion) -> Completion:
+        check_size(len(completion.text), prompt)
+        return completion
 
     def _from_response(self, response: ChatCompletion) -> Completion:
         if not response.choices:
@@ -142,7 +154,7 @@ class _ChatCompletions:
     async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
         params = {**self._params(prompt), "timeout": prompt.config.timeout}
         call = self._streamed if self.settings.stream else self._whole
-        return await call_with_retries(lambda: call(params, on_text), self.settings, self._key,
+        return await call_with_retries(lambda: call(prompt, params, on_text), self.settings, self._key,
                                        reservation(prompt), prompt.config)
 
     async def aclose(self) -> None:
