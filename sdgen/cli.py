@@ -35,7 +35,7 @@ from .personas import list_personas, load_persona
 from .progress import make_display, print_summary
 from .providers import default_model, provider_names
 from .providers.base import known_secrets, redact, register_secret, url_password
-from .topics import Topic, read_index, topics_from_args
+from .topics import Topic, parse_index, read_index, topics_from_args
 from .validate import ValidationOptions
 
 log = logging.getLogger("sdgen")
@@ -47,15 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sdgen {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs and tracebacks")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     # --verbose is accepted after the subcommand too, where users type it.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="show debug logs and tracebacks")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="print only errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="write one note per topic", parents=[common])
     gen.add_argument("topics", nargs="*", metavar="TOPIC", help="topics (or use --index)")
-    gen.add_argument("--index", type=Path, help="topic index: .txt, .yaml or Markdown outline")
+    gen.add_argument("--index", type=Path,
+                     help="topic index: .txt, .yaml or Markdown outline; '-' reads it from "
+                          "standard input")
     gen.add_argument("--persona", help="persona name (default: obsidian)")
     gen.add_argument("--question", help="a specific question, for personas that take one")
     gen.add_argument("--provider", help=f"one of: {', '.join(provider_names())}")
@@ -95,7 +100,6 @@ def _parser() -> argparse.ArgumentParser:
                      help="make no call: print sizes, token and cost estimates per topic")
     gen.add_argument("--show-prompts", action="store_true",
                      help="with --dry-run, print the composed prompts too")
-    gen.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     gen.add_argument("--no-diagram-check", dest="diagram_check", action="store_const",
                      const=False, help="do not check Mermaid diagrams with Mermaid's parser")
 
@@ -149,7 +153,6 @@ def _parser() -> argparse.ArgumentParser:
                        ("collect", "validate, repair and write every ended batch")):
         cmd = bsub.add_parser(name, help=text, parents=[common])
         cmd.add_argument("--out", type=Path, help="the output folder the batch was submitted for")
-        cmd.add_argument("-q", "--quiet", action="store_true")
 
     talk = sub.add_parser("chat", help="hold the interview conversation in the terminal",
                           parents=[common])
@@ -176,7 +179,8 @@ def _topics(args: argparse.Namespace) -> list[Topic]:
     if args.index and args.topics:
         raise TopicIndexError("give topics as arguments or --index FILE, not both")
     if args.index:
-        topics = read_index(args.index)
+        topics = (parse_index(sys.stdin.read(), "<stdin>") if str(args.index) == "-"
+                  else read_index(args.index))
         if args.question:
             topics = [Topic(t.title, t.category, t.question or args.question, t.context)
                       for t in topics]

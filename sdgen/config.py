@@ -1,6 +1,9 @@
 """Settings, from one visible precedence:
 
-    command line > a note's front matter (regen only) > SDGEN_* environment > sdgen.toml > defaults
+    command line > a note's front matter (regen only) > SDGEN_* environment (the process's, then
+    a .env file in the working directory) > sdgen.toml > defaults
+
+API keys follow the same environment rule: a key in `.env` is used when the process has none.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ __all__ = ["CONFIG_FILE", "ENV_FIELDS", "ENV_PREFIX", "Settings", "load_settings
            "with_overrides"]
 
 CONFIG_FILE = "sdgen.toml"
+ENV_FILE = ".env"
 ENV_PREFIX = "SDGEN_"
 
 
@@ -107,6 +111,24 @@ def note_layer(meta: Mapping[str, Any], known_providers: Collection[str],
     return layer
 
 
+def load_env_file(path: Path) -> None:
+    """Read a .env file into the environment, below what the environment already holds (a real
+    variable always wins). Keys read from it are redacted like any other."""
+    if not path.is_file():
+        return
+    try:
+        from dotenv import dotenv_values
+    except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
+        return
+    try:
+        values = dotenv_values(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    for name, value in values.items():
+        if value is not None and name not in os.environ:
+            os.environ[name] = value
+
+
 def load_settings(
     cli: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
@@ -116,6 +138,8 @@ def load_settings(
     """The settings and, per key, where its value came from. ``note`` is the layer a note's
     front matter gives (see :func:`note_layer`)."""
     config_path = (cwd or Path.cwd()) / CONFIG_FILE
+    if env is None:
+        load_env_file((cwd or Path.cwd()) / ENV_FILE)
     layers = [
         ("sdgen.toml", _from_file(config_path)),
         ("environment", _from_env(os.environ if env is None else env)),

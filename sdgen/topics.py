@@ -159,6 +159,20 @@ def _parse_outline(text: str, name: str) -> list[Topic]:
     return topics
 
 
+def _looks_like_yaml(text: str) -> bool:
+    """Text whose first line is a `key:` or a `- topic:` entry, and which YAML reads as a
+    mapping or a list of mappings."""
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
+    if not re.match(r"^(?:[^\s:#][^:\n]*:\s*$|- (?:topic|title):)", first):
+        return False
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    return isinstance(data, dict) or (isinstance(data, list) and any(isinstance(d, dict)
+                                                                      for d in data))
+
+
 def parse_index(text: str, name: str, kind: str | None = None) -> list[Topic]:
     """Parse index text; kind is 'text', 'yaml' or 'markdown' (guessed from the name if None)."""
     if kind is None:
@@ -170,6 +184,8 @@ def parse_index(text: str, name: str, kind: str | None = None) -> list[Topic]:
         if (kind == "text" and re.search(r"^## \S", text, re.MULTILINE)
                 and re.search(r"^### \S", text, re.MULTILINE)):
             kind = "markdown"
+        elif kind == "text" and not suffix and _looks_like_yaml(text):
+            kind = "yaml"  # a nameless index (standard input) in YAML
     parser = {"text": _parse_text, "yaml": _parse_yaml, "markdown": _parse_outline}[kind]
     topics = parser(text, name)
     if not topics:

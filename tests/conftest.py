@@ -16,4 +16,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
+    saved = dict(os.environ)
     yield work
+    # A .env read during the test set variables behind monkeypatch's back: put them back.
+    os.environ.clear()
+    os.environ.update(saved)
