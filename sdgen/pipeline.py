@@ -222,7 +222,8 @@ async def refine(job: TopicJob, provider: Provider, policy: AnswerPolicy, first:
             received += len(piece)
             state_of(state, received)
 
-        state_of(state, 0)
+        # Until the request has a slot (or its first text), the topic is waiting, not streaming.
+        state_of("waiting", 0)
         answer = await ask(count)
         completion = answer.completion
         state_of("validating", received)

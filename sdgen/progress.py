@@ -133,5 +133,9 @@ def print_summary(result: RunResult, stream: TextIO) -> None:
     if result.interrupted:
         console.print(f"interrupted by {result.interrupted}: {result.unfinished} topics "
                       "unfinished; run the same command again to finish them")
+    if result.out:
+        console.print(Text(f"notes:  {result.out}"))
+    if result.home_path:
+        console.print(Text(f"index:  {result.home_path}"))
     if result.report_path:
-        console.print(f"report: {result.report_path}")
+        console.print(Text(f"report: {result.report_path}"))

@@ -47,6 +47,7 @@ class RunResult:
     unfinished: int = 0
     wall_time: float = 0.0
     report_path: Path | None = None
+    out: Path | None = None  # the notes folder
     home_path: Path | None = None  # the vault's home note
     links: LinkReport | None = None  # what linking the vault did at the end of the run
 
@@ -117,6 +118,7 @@ def finish_run(out: Path, jobs: Sequence[TopicJob], result: RunResult, started: 
     """The end of any run: the notes linked to each other, every persona index and the home
     note brought up to date, and the run report."""
     result.unfinished = len(jobs) - len(result.outcomes)
+    result.out = out
     result.links = link_vault(out)
     for name in dict.fromkeys(j.persona.name for j in jobs):  # each persona once, in run order
         ordered = [NoteRecord(j.path, j.topic.title, j.topic.category)

@@ -90,6 +90,8 @@ class _SlotGate:
         async with self._slots:
             if self._stop.is_set():  # a rejected key: no further call can succeed
                 raise RunStoppedError("the run stopped before this topic's call")
+            if on_text:
+                on_text("")  # the request leaves now: its topic is no longer waiting for a slot
             return await self.inner.complete(prompt, on_text)
 
     async def aclose(self) -> None:
@@ -147,6 +149,7 @@ class _Run:
                              scripted_first_answer(job, self.gate, draft, self.options.policy),
                              draft, on_state=lambda state, size: self.display.update(
                                  i, job.topic, state, size), executor=self.pool)
+            self.display.update(i, job.topic, "writing", len(draft.body))
             outcome = await asyncio.get_running_loop().run_in_executor(
                 self.pool, save_note, self.out, job.path, draft, digest, dict(self.options.prices),
                 None if self.pool else self.stopping)

@@ -57,3 +57,39 @@ def test_summary_names_each_failure() -> None:
     print_summary(RunResult(outcomes=[DONE, FAILED], wall_time=1.5), stream)
     text = stream.getvalue()
     assert "FAILED Raft: openai: HTTP 500: boom" in text and "1.5 s" in text and "\x1b" not in text
+
+
+def test_the_display_tells_waiting_from_streaming() -> None:
+    """With two request slots, never more than two topics are shown as streaming."""
+    from bench.server import TestServer
+    from sdgen import generate
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.states: dict[int, str] = {}
+            self.most_streaming = 0
+            self.seen: set[str] = set()
+
+        def start(self, total: int) -> None:
+            pass
+
+        def update(self, index: int, topic: Topic, state: str, received: int) -> None:
+            self.states[index] = state
+            self.seen.add(state)
+            streaming = sum(1 for s in self.states.values() if s == "streaming")
+            self.most_streaming = max(self.most_streaming, streaming)
+
+        def finish(self, index: int, outcome: TopicOutcome) -> None:
+            self.states.pop(index, None)
+
+        def close(self) -> None:
+            pass
+
+    recorder = Recorder()
+    with TestServer(latency=0.6, chunks=6) as server:
+        result = generate([f"System {i}" for i in range(6)], provider="openai-compatible",
+                          base_url=server.url, model="m", out=Path("out"), concurrency=2,
+                          display=recorder)
+    assert result.ok
+    assert recorder.most_streaming == 2
+    assert {"waiting", "streaming", "validating", "writing"} <= recorder.seen
