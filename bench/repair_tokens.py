@@ -13,11 +13,11 @@ import re
 import sys
 from pathlib import Path
 
-from sdgen.compose import compose, compose_followup
 from sdgen.estimate import estimate_tokens
 from sdgen.markdown import parse_document
 from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
+from sdgen.prompt import compose, compose_followup
 from sdgen.sections import ask_for_sections, extract_sections, targets_for
 from sdgen.topics import Topic
 

@@ -120,10 +120,10 @@ def bench_rpm(rows: list[list[str]]) -> None:
 
 def _recordings(folder: Path, count: int) -> Path:
     from bench.notes import synthetic_note
-    from sdgen.compose import compose
     from sdgen.config import Settings
     from sdgen.jobs import call_config
     from sdgen.personas import load_persona
+    from sdgen.prompt import compose
     from sdgen.providers.recording import dump_recording, request_key, request_params
     from sdgen.topics import Topic
 
@@ -181,7 +181,7 @@ def bench_replay(rows: list[list[str]]) -> None:
         recordings = _recordings(folder, topics)
         wall, (own_kb, worker_kb), report = sdgen(
             "generate", "--index", str(_topics(folder, topics)), "--replay", str(recordings),
-            "--out", "out", "--quiet", cwd=folder)
+            "--out", "out", "--quiet", *os.environ.get("BENCH_ARGS", "").split(), cwd=folder)
     written = report["counts"]["written"]
     # The whole process tree counts: the main process and every worker at its own peak.
     workers = 0 if worker_kb == 0 else max(1, min(4, (os.cpu_count() or 1) - 1))

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import yaml
 
-from sdgen.compose import compose
 from sdgen.config import Settings
 from sdgen.files import atomic_write, safe_segment
 from sdgen.jobs import call_config
 from sdgen.personas import load_persona
+from sdgen.prompt import compose
 from sdgen.providers.recording import dump_recording, request_key, request_params
 from sdgen.topics import read_index
 

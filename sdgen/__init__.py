@@ -2,28 +2,67 @@
 
     >>> import sdgen
     >>> result = sdgen.generate(["Rate Limiter"], persona="obsidian", provider="openai")
+
+The public names load on first use (PEP 562), so ``import sdgen`` and the command line start
+without pydantic, Jinja2, markdown-it or the provider SDKs.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+
 from ._version import __version__
-from .api import (
-    batches,
-    chat,
-    collect,
-    generate,
-    link_notes,
-    plan,
-    regenerate_sections,
-    submit,
-    validate_note,
-)
-from .compose import Prompt, compose
-from .config import Settings, load_settings
 from .errors import SdgenError
-from .personas import Persona, list_personas, load_persona
-from .providers.base import Completion, Provider, ProviderSettings
-from .report import RunResult, TopicOutcome
-from .topics import Topic, read_index
-from .validate import Report
+
+TYPE_CHECKING = False  # typing itself is not imported: it is a tenth of the start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .api import (
+        batches,
+        chat,
+        collect,
+        generate,
+        link_notes,
+        plan,
+        regenerate_sections,
+        submit,
+        validate_note,
+    )
+    from .config import Settings, load_settings
+    from .personas import Persona, list_personas, load_persona
+    from .prompt import Prompt, compose
+    from .providers.base import Completion, Provider, ProviderSettings
+    from .report import RunResult, TopicOutcome
+    from .topics import Topic, read_index
+    from .validate import Report
+
+# Where each public name lives.
+_HOMES = {
+    **dict.fromkeys(["batches", "chat", "collect", "generate", "link_notes", "plan",
+                     "regenerate_sections", "submit", "validate_note"], "api"),
+    **dict.fromkeys(["Prompt", "compose"], "prompt"),
+    **dict.fromkeys(["Settings", "load_settings"], "config"),
+    **dict.fromkeys(["Persona", "list_personas", "load_persona"], "personas"),
+    **dict.fromkeys(["Completion", "Provider", "ProviderSettings"], "providers.base"),
+    **dict.fromkeys(["RunResult", "TopicOutcome"], "report"),
+    **dict.fromkeys(["Topic", "read_index"], "topics"),
+    "Report": "validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'sdgen' has no attribute {name!r}")
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value  # once loaded, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
+
 
 __all__ = [
     "Completion",

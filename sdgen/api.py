@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .batch_api import BatchState, batch_status, collect_batches, list_batches, submit_batch
-from .chat import ChatIO, run_chat
-from .compose import Prompt
 from .config import Settings, load_settings, note_layer, with_overrides
+from .conversation import ChatIO, run_chat
 from .diagrams import ensure_engine
 from .errors import ConfigError, NoteError, OutputError
 from .estimate import Estimate, estimate
@@ -32,6 +31,7 @@ from .links import LinkReport, link_vault
 from .markdown import parse_document
 from .notes import TopicOutcome, read_note, read_note_text
 from .personas import load_persona
+from .prompt import Prompt
 from .providers import create_provider, default_model, provider_names
 from .providers.base import (
     BatchStatus,

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from .compose import CallConfig
 from .errors import AnswerRejectedError, ConfigError, PersonaError, ProviderError
 from .files import atomic_write
 from .jobs import AnswerPolicy, TopicJob
 from .notes import NoteDraft, TopicOutcome, input_hash, recorded_input_hash, save_note
 from .personas import load_persona
 from .pipeline import refine, scripted_first_answer
+from .prompt import CallConfig
 from .providers.base import BatchProvider, BatchStatus, Completion, Provider
 from .report import RunDisplay, RunResult, finish_run
 from .topics import Topic

@@ -6,39 +6,29 @@ Exit codes: 0 success; 1 a topic failed or a note is invalid; 2 bad input or con
 from __future__ import annotations
 
 import argparse
-import json
-import logging
-import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, TextIO
 
 from ._version import __version__
-from .api import (
-    batches,
-    chat,
-    collect,
-    generate,
-    link_notes,
-    plan,
-    regenerate_sections,
-    submit,
-    validate_note,
-)
-from .chat import ChatIO
-from .compose import compose
-from .config import Settings, load_settings
 from .errors import SdgenError, TopicIndexError
-from .notes import read_note
-from .personas import list_personas, load_persona
-from .progress import make_display, print_summary
-from .providers import default_model, provider_names
-from .providers.base import known_secrets, redact, register_secret, url_password
-from .topics import Topic, parse_index, read_index, topics_from_args
-from .validate import ValidationOptions
 
-log = logging.getLogger("sdgen")
+TYPE_CHECKING = False  # typing, pathlib and the rest load only for the command that runs
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, TextIO
+
+    from .config import Settings
+    from .topics import Topic
+
+# Heavy modules (pydantic, jinja2, markdown-it, rich, the SDKs) load inside the command that
+# needs them: `sdgen --version`, `--help` and argument errors cost little more than Python itself.
+
+
+
+def _path(text: str) -> Path:
+    from pathlib import Path
+
+    return Path(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,15 +48,16 @@ def _parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="write one note per topic", parents=[common])
     gen.add_argument("topics", nargs="*", metavar="TOPIC", help="topics (or use --index)")
-    gen.add_argument("--index", type=Path,
+    gen.add_argument("--index", type=_path,
                      help="topic index: .txt, .yaml or Markdown outline; '-' reads it from "
                           "standard input")
     gen.add_argument("--persona", help="persona name (default: obsidian)")
     gen.add_argument("--question", help="a specific question, for personas that take one")
-    gen.add_argument("--provider", help=f"one of: {', '.join(provider_names())}")
+    gen.add_argument("--provider", help="openai (default), anthropic, openai-compatible, or a "
+                                         "plug-in's name (`sdgen providers` lists them)")
     gen.add_argument("--model", help="model name")
     gen.add_argument("--base-url", help="API base URL (OpenAI-compatible servers, proxies)")
-    gen.add_argument("--out", type=Path, help="output folder (default: output)")
+    gen.add_argument("--out", type=_path, help="output folder (default: output)")
     gen.add_argument("--attempts", type=int, help="answers per topic, repairs included (default 2)")
     gen.add_argument("--continuations", type=int,
                      help="follow-ups for an answer cut at the output limit (default 2)")
@@ -89,9 +80,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="make every note again, even those whose inputs are unchanged")
     gen.add_argument("--no-stream", dest="stream", action="store_const", const=False,
                      help="ask for whole answers instead of streams")
-    gen.add_argument("--personas-dir", type=Path, action="append", help="extra persona folder")
-    gen.add_argument("--record", type=Path, metavar="DIR", help="store every exchange under DIR")
-    gen.add_argument("--replay", type=Path, metavar="DIR",
+    gen.add_argument("--personas-dir", type=_path, action="append", help="extra persona folder")
+    gen.add_argument("--record", type=_path, metavar="DIR", help="store every exchange under DIR")
+    gen.add_argument("--replay", type=_path, metavar="DIR",
                      help="answer from recordings in DIR: no network, no key")
     gen.add_argument("--batch-api", action="store_true",
                      help="submit through the provider's batch API (about half the price); "
@@ -105,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
 
     personas = sub.add_parser("personas", help="list personas, or show one's composed prompt",
                               parents=[common])
-    personas.add_argument("--personas-dir", type=Path, action="append")
+    personas.add_argument("--personas-dir", type=_path, action="append")
     psub = personas.add_subparsers(dest="personas_command")
     show = psub.add_parser("show", help="print a persona's composed system prompt",
                            parents=[common])
@@ -113,13 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--topic", default="Design a URL shortener")
     show.add_argument("--question")
     show.add_argument("--repairs", action="store_true", help="list the seed's mojibake repairs")
-    show.add_argument("--personas-dir", type=Path, action="append")
+    show.add_argument("--personas-dir", type=_path, action="append")
 
     val = sub.add_parser("validate", help="check a note against its persona's schema", parents=[common])
-    val.add_argument("file", type=Path)
+    val.add_argument("file", type=_path)
     val.add_argument("--persona", help="persona (default: from the note's front matter)")
     val.add_argument("--json", action="store_true", help="print the report as JSON")
-    val.add_argument("--personas-dir", type=Path, action="append")
+    val.add_argument("--personas-dir", type=_path, action="append")
     val.add_argument("--topic", help="the topic the note must be about (default: from its front "
                                      "matter)")
     val.add_argument("--no-diagram-check", dest="diagram_check", action="store_const", const=False,
@@ -127,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
 
     regen = sub.add_parser("regen", help="regenerate sections of a note in place",
                            parents=[common])
-    regen.add_argument("note", type=Path)
+    regen.add_argument("note", type=_path)
     what = regen.add_mutually_exclusive_group(required=True)
     what.add_argument("--section", action="append", metavar="NAME",
                       help="section by name or number (loose: 'api design', '5'); repeatable")
@@ -141,9 +132,9 @@ def _parser() -> argparse.ArgumentParser:
     regen.add_argument("--model")
     regen.add_argument("--base-url")
     regen.add_argument("--attempts", type=int)
-    regen.add_argument("--record", type=Path, metavar="DIR")
-    regen.add_argument("--replay", type=Path, metavar="DIR")
-    regen.add_argument("--personas-dir", type=Path, action="append")
+    regen.add_argument("--record", type=_path, metavar="DIR")
+    regen.add_argument("--replay", type=_path, metavar="DIR")
+    regen.add_argument("--personas-dir", type=_path, action="append")
     regen.add_argument("--no-diagram-check", dest="diagram_check", action="store_const",
                        const=False, help="do not check Mermaid diagrams with Mermaid's parser")
 
@@ -152,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (("status", "where each submitted batch stands"),
                        ("collect", "validate, repair and write every ended batch")):
         cmd = bsub.add_parser(name, help=text, parents=[common])
-        cmd.add_argument("--out", type=Path, help="the output folder the batch was submitted for")
+        cmd.add_argument("--out", type=_path, help="the output folder the batch was submitted for")
 
     talk = sub.add_parser("chat", help="hold the interview conversation in the terminal",
                           parents=[common])
@@ -160,22 +151,24 @@ def _parser() -> argparse.ArgumentParser:
     talk.add_argument("--persona", help="a conversation persona (default: interview)")
     for option in ("--provider", "--model", "--base-url"):
         talk.add_argument(option)
-    talk.add_argument("--out", type=Path)
-    talk.add_argument("--record", type=Path, metavar="DIR")
-    talk.add_argument("--replay", type=Path, metavar="DIR")
-    talk.add_argument("--personas-dir", type=Path, action="append")
+    talk.add_argument("--out", type=_path)
+    talk.add_argument("--record", type=_path, metavar="DIR")
+    talk.add_argument("--replay", type=_path, metavar="DIR")
+    talk.add_argument("--personas-dir", type=_path, action="append")
     talk.add_argument("--no-diagram-check", dest="diagram_check", action="store_const",
                       const=False, help="do not check Mermaid diagrams with Mermaid's parser")
 
     link = sub.add_parser("link", help="link the notes of an output folder to each other",
                           parents=[common])
-    link.add_argument("--out", type=Path, help="the output folder (default: output)")
+    link.add_argument("--out", type=_path, help="the output folder (default: output)")
 
     sub.add_parser("providers", help="list the registered providers")
     return parser
 
 
 def _topics(args: argparse.Namespace) -> list[Topic]:
+    from .topics import Topic, parse_index, read_index, topics_from_args
+
     if args.index and args.topics:
         raise TopicIndexError("give topics as arguments or --index FILE, not both")
     if args.index:
@@ -191,6 +184,14 @@ def _topics(args: argparse.Namespace) -> list[Topic]:
 
 
 def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import logging
+    import signal
+
+    from .api import generate, submit
+    from .config import load_settings
+    from .progress import make_display, print_summary
+    from .providers.base import register_secret, url_password
+
     cli_values: dict[str, Any] = {
         key: getattr(args, key)
         for key in ("provider", "model", "base_url", "persona", "out", "attempts", "retries",
@@ -201,7 +202,8 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     }
     settings, sources = load_settings(cli_values)
     register_secret(url_password(settings.base_url))  # before any line could show it
-    log.debug("settings: %s", {k: f"{getattr(settings, k)!r} ({v})" for k, v in sources.items()})
+    logging.getLogger("sdgen").debug(
+        "settings: %s", {k: f"{getattr(settings, k)!r} ({v})" for k, v in sources.items()})
     topics = _topics(args)
 
     if args.dry_run:
@@ -227,6 +229,9 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _dry_run(topics: list[Topic], settings: Settings, show_prompts: bool, out: TextIO) -> int:
+    from .api import plan
+    from .providers import default_model
+
     planned = plan(topics, settings=settings)
     header = ["topic", "persona", "messages", "characters", "input tokens", "output budget",
               "max cost"]
@@ -255,6 +260,10 @@ def _dry_run(topics: list[Topic], settings: Settings, show_prompts: bool, out: T
 
 
 def _cmd_personas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .personas import list_personas, load_persona
+    from .prompt import compose
+    from .topics import Topic
+
     roots = args.personas_dir or []
     if args.personas_command != "show":
         for name in list_personas(roots):
@@ -274,6 +283,11 @@ def _cmd_personas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import json
+
+    from .api import validate_note
+    from .config import load_settings
+
     settings, _ = load_settings({"diagram_check": args.diagram_check})
     report = validate_note(args.file, args.persona, args.personas_dir or [],
                            diagram_check=settings.diagram_check, topic=args.topic)
@@ -304,6 +318,11 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_regen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .api import regenerate_sections
+    from .config import load_settings
+    from .notes import read_note
+    from .validate import ValidationOptions
+
     if args.list:
         note = read_note(args.note, None, args.personas_dir or [])
         settings, _ = load_settings({"diagram_check": args.diagram_check})
@@ -337,33 +356,10 @@ def _cmd_regen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1
 
 
-class _RedactKeys(logging.Filter):
-    """Keys never reach a log line, whatever logs it (the SDKs' and HTTP clients' debug logs)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message, *known_secrets())
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
-def _configure_logging(verbose: bool, err: TextIO) -> None:
-    handler = logging.StreamHandler(err)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_RedactKeys())
-    root = logging.getLogger()
-    root.handlers = [h for h in root.handlers if not getattr(h, "_sdgen", False)]
-    handler._sdgen = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    # The parser's rule-by-rule trace is noise even when debugging sdgen.
-    logging.getLogger("markdown_it").setLevel(logging.WARNING)
-    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "anthropic"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
-
-
 def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .api import batches, collect
+    from .progress import make_display, print_summary
+
     if args.batch_command == "status":
         found = batches(args.out)
         if not found:
@@ -384,6 +380,8 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_link(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .api import link_notes
+
     report = link_notes(args.out)
     print(f"{report.links} link(s) added in {len(report.rewritten)} of {report.notes} note(s)",
           file=out)
@@ -393,6 +391,9 @@ def _cmd_link(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .api import chat
+    from .conversation import ChatIO
+
     def ask(prompt: str) -> str | None:
         out.write(prompt)
         out.flush()
@@ -425,16 +426,22 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse prints its own usage line
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
-    _configure_logging(args.verbose, err)
+    from .logs import configure_logging
+
+    configure_logging(args.verbose, err)
     commands = {"generate": _cmd_generate, "personas": _cmd_personas, "validate": _cmd_validate,
                 "regen": _cmd_regen, "chat": _cmd_chat, "batch": _cmd_batch, "link": _cmd_link}
     try:
         if args.command == "providers":
+            from .providers import provider_names
+
             print("\n".join(provider_names()), file=out)
             return 0
         return commands[args.command](args, out, err)
     except SdgenError as exc:
-        log.debug("error detail", exc_info=True)
+        import logging
+
+        logging.getLogger("sdgen").debug("error detail", exc_info=True)
         print(f"sdgen: error: {exc}", file=err)
         return exc.exit_code
     except KeyboardInterrupt:

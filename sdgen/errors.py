@@ -20,8 +20,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # without importing typing: the command line starts on this module
 if TYPE_CHECKING:
     from .notes import NoteDraft
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .compose import Prompt
+from .prompt import Prompt
 
 __all__ = ["DEFAULT_PRICES", "Estimate", "Price", "estimate", "estimate_tokens", "price_for"]
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .compose import CallConfig, Prompt, compose
 from .config import Settings
 from .content import topic_key
 from .files import safe_segment
 from .notes import note_path
 from .personas import Persona, load_persona
+from .prompt import CallConfig, Prompt, compose
 from .topics import Topic
 from .validate import ValidationOptions
 from .vault import notes_in

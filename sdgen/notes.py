@@ -24,12 +24,12 @@ import mdformat
 import yaml
 
 from ._version import __version__
-from .compose import Message, Prompt
 from .errors import NoteError, OutputError, RunStoppedError
 from .estimate import Price, price_for
 from .files import atomic_write, inside, safe_segment
 from .markdown import parse_document, split_front_matter
 from .personas import Persona, load_persona
+from .prompt import Message, Prompt
 from .providers.base import Completion, known_secrets, redact
 from .schema import PersonaSpec
 from .topics import Topic

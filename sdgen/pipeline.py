@@ -25,12 +25,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from .compose import Message, Prompt, compose_followup, render_note_template
 from .errors import AnswerRejectedError
 from .jobs import AnswerPolicy, TopicJob
 from .markdown import answer_front_matter, parse_document
 from .notes import NoteDraft
 from .personas import Persona
+from .prompt import Message, Prompt, compose_followup, render_note_template
 from .providers.base import Completion, Provider, TextCallback
 from .sections import SectionTarget, ask_for_sections, extract_sections, splice_sections, targets_for
 from .topics import Topic

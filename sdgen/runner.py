@@ -19,7 +19,6 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .compose import Prompt
 from .errors import AnswerRejectedError, AuthenticationError, OutputError, RunStoppedError, SdgenError
 from .estimate import Price
 from .jobs import AnswerPolicy, TopicJob
@@ -32,6 +31,7 @@ from .notes import (
     save_note,
 )
 from .pipeline import refine, scripted_first_answer
+from .prompt import Prompt
 from .providers.base import Completion, Provider, TextCallback
 from .report import NoDisplay, RunDisplay, RunResult, finish_run
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .compose import Message, Prompt, render_template, section_lines
 from .markdown import Document, parse_document
 from .notes import format_markdown
 from .personas import Persona
+from .prompt import Message, Prompt, render_template, section_lines
 from .schema import DIAGRAM_KIND_TEXT, REQUIREMENT_TEXT
 from .validate import Report, locate_sections, match_section
 

@@ -6,7 +6,7 @@ import logging
 import os
 from typing import ClassVar
 
-from sdgen.compose import Prompt
+from sdgen.prompt import Prompt
 from sdgen.providers.base import Completion, ProviderSettings, TextCallback, Usage
 from tests.helpers import answer
 

@@ -16,8 +16,8 @@ import respx
 
 import sdgen
 from bench.server import TestServer
-from sdgen.chat import ChatIO
 from sdgen.cli import run
+from sdgen.conversation import ChatIO
 from sdgen.markdown import split_front_matter
 from tests.helpers import OPENAI_URL, openai_stream, sent_json
 from tests.test_interview import DESIGN, QUESTIONS, SUMMARY

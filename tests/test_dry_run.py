@@ -7,8 +7,8 @@ import pytest
 import respx
 
 from sdgen.cli import run
-from sdgen.compose import compose
 from sdgen.personas import load_persona
+from sdgen.prompt import compose
 from sdgen.topics import Topic
 
 

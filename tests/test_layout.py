@@ -40,7 +40,7 @@ def test_no_function_but_the_argument_parser_is_longer_than_80_lines() -> None:
 
 
 def test_the_output_budget_is_decided_in_one_function() -> None:
-    """No min() over a max_tokens outside compose.output_budget."""
+    """No min() over a max_tokens outside prompt.output_budget."""
     found = []
     for path in MODULES:
         tree = _tree(path)
@@ -51,7 +51,7 @@ def test_the_output_budget_is_decided_in_one_function() -> None:
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                         and node.func.id == "min" and "max_tokens" in ast.unparse(node)):
                     found.append(f"{path.name}:{func.name}")
-    assert found == ["compose.py:output_budget"]
+    assert found == ["prompt.py:output_budget"]
 
 
 def test_every_error_class_is_drawn_in_the_error_tree() -> None:
@@ -63,3 +63,17 @@ def test_every_error_class_is_drawn_in_the_error_tree() -> None:
                    if isinstance(n, ast.Raise) and n.exc is not None
                    and isinstance(n.exc, ast.Call) and ast.unparse(n.exc.func) == "SdgenError"]
     assert not raised_bare
+
+
+def test_importing_the_command_line_loads_no_heavy_module() -> None:
+    """`sdgen --version`, `--help` and argument errors start in a few times Python's own start."""
+    import subprocess
+    import sys
+
+    heavy = ["pydantic", "jinja2", "markdown_it", "rich", "openai", "anthropic", "yaml",
+             "mdformat", "py_mini_racer", "httpx", "typing"]
+    code = ("import sys, sdgen, sdgen.cli, sdgen.__main__; "
+            f"print([m for m in {heavy!r} if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

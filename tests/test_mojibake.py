@@ -5,9 +5,9 @@ import re
 import pytest
 
 from sdgen.cli import run
-from sdgen.compose import compose
 from sdgen.mojibake import fix_mojibake, looks_mojibaked
 from sdgen.personas import list_personas, load_persona
+from sdgen.prompt import compose
 from sdgen.topics import Topic
 
 RESIDUE = re.compile(r"ğŸ|â€|Ã|Â")

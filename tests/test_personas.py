@@ -87,7 +87,7 @@ def test_a_new_persona_is_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_template_error_names_the_file(tmp_path: Path) -> None:
     _persona_folder(tmp_path / "p", MINI_SPEC, system="{% if %}\n")
     with pytest.raises(PersonaError, match=r"system\.md\.j2:1: template syntax error"):
-        from sdgen.compose import compose
+        from sdgen.prompt import compose
         from sdgen.topics import Topic
         compose(load_persona("mini", [tmp_path / "p"]), Topic("x"))
 

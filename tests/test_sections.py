@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from sdgen.compose import compose
 from sdgen.markdown import parse_document
 from sdgen.notes import format_markdown
 from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
+from sdgen.prompt import compose
 from sdgen.sections import (
     SectionTarget,
     ask_for_sections,

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 import anthropic
 
-from ..compose import Prompt
 from ..errors import MissingKeyError
+from ..prompt import Prompt
 from .base import (
     BatchStatus,
     Completion,

@@ -18,9 +18,9 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from ..compose import CallConfig, Prompt
 from ..errors import AuthenticationError, ProviderCallError, ProviderError
 from ..limits import RateLimiter
+from ..prompt import CallConfig, Prompt
 
 __all__ = [
     "AnswerTimeoutError",

@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 import openai
 from openai.types.chat import ChatCompletion
 
-from ..compose import Prompt
 from ..errors import ConfigError, MissingKeyError
+from ..prompt import Prompt
 from .base import (
     BatchStatus,
     Completion,

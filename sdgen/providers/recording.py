@@ -19,9 +19,9 @@ from typing import Any
 import yaml
 
 from .._version import __version__
-from ..compose import Prompt
 from ..errors import ConfigError, ReplayMissError
 from ..files import atomic_write, safe_segment
+from ..prompt import Prompt
 from .base import Completion, Provider, TextCallback, Usage, redact
 
 __all__ = ["RecordingProvider", "ReplayMissError", "ReplayProvider", "request_key"]

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .compose import Message
 from .errors import AnswerRejectedError, PersonaError
 from .jobs import AnswerPolicy, TopicJob
 from .links import link_vault
 from .notes import NoteDraft, TopicOutcome, input_hash, save_note
 from .pipeline import Answer, FirstAnswer, assembled, complete_continued, refine, with_answer
+from .prompt import Message
 from .providers.base import Completion, Provider, TextCallback
 from .vault import update_index, write_home
 

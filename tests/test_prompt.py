@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from sdgen.compose import compose, compose_followup
 from sdgen.personas import load_persona
+from sdgen.prompt import compose, compose_followup
 from sdgen.topics import Topic
 
 
