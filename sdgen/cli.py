@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 a topic failed or a note is invalid; 2 bad input or con
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -15,7 +16,7 @@ from .errors import SdgenError, TopicIndexError
 TYPE_CHECKING = False  # typing, pathlib and the rest load only for the command that runs
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Any, TextIO
+    from typing import Any, NoReturn, TextIO
 
     from .config import Settings
     from .topics import Topic
@@ -25,100 +26,123 @@ if TYPE_CHECKING:
 
 
 
+def _persona_names(**_: object) -> list[str]:
+    """Completion of persona names (built-in, and those of SDGEN_PERSONAS_DIR)."""
+    from .config import load_settings
+    from .personas import list_personas
+
+    return sorted(list_personas(load_settings()[0].personas_dir))
+
+
+def _personas(action: argparse.Action) -> argparse.Action:
+    action.completer = _persona_names  # type: ignore[attr-defined]  # argcomplete reads it
+    return action
+
+
 def _path(text: str) -> Path:
     from pathlib import Path
 
     return Path(text)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="sdgen", description="System-design study notes from an LLM, validated per persona."
-    )
-    parser.add_argument("--version", action="version", version=f"sdgen {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs and tracebacks")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    # --verbose is accepted after the subcommand too, where users type it.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                        help="show debug logs and tracebacks")
-    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                        help="print only errors")
-    sub = parser.add_subparsers(dest="command", required=True)
+class _Parser(argparse.ArgumentParser):
+    """Argument errors are one line and a hint, not a usage block."""
 
-    gen = sub.add_parser("generate", help="write one note per topic", parents=[common])
-    gen.add_argument("topics", nargs="*", metavar="TOPIC", help="topics (or use --index)")
-    gen.add_argument("--index", type=_path,
-                     help="topic index: .txt, .yaml or Markdown outline; '-' reads it from "
-                          "standard input")
-    gen.add_argument("--persona", help="persona name (default: obsidian)")
-    gen.add_argument("--question", help="a specific question, for personas that take one")
-    gen.add_argument("--provider", help="openai (default), anthropic, openai-compatible, or a "
-                                         "plug-in's name (`sdgen providers` lists them)")
-    gen.add_argument("--model", help="model name")
-    gen.add_argument("--base-url", help="API base URL (OpenAI-compatible servers, proxies)")
-    gen.add_argument("--out", type=_path, help="output folder (default: output)")
-    gen.add_argument("--attempts", type=int, help="answers per topic, repairs included (default 2)")
-    gen.add_argument("--continuations", type=int,
-                     help="follow-ups for an answer cut at the output limit (default 2)")
-    gen.add_argument("--retries", type=int, help="calls per request on 429/5xx/timeouts (default 5)")
-    gen.add_argument("--max-wait", type=float, help="longest pause between retries, in seconds")
-    gen.add_argument("--temperature", type=float)
-    gen.add_argument("--max-tokens", type=int)
-    gen.add_argument("--timeout", type=float,
-                     help="seconds to wait for each read of a response (default 600)")
-    gen.add_argument("--answer-timeout", type=float, metavar="SECONDS",
-                     help="the most one answer may take, request to last byte; past it the call "
-                          "is retried like a timeout (default 1800)")
-    gen.add_argument("--concurrency", type=int, help="topics in flight at once (default 4)")
-    gen.add_argument("--rpm", type=float, help="requests per minute for the whole run")
-    gen.add_argument("--tpm", type=float, help="tokens per minute for the whole run")
-    gen.add_argument("--workers", type=int,
-                     help="processes for validating and formatting (default: one per core "
-                          "but one, at most 4, for online runs of 16 topics or more; 0: none)")
-    gen.add_argument("--force", action="store_true",
-                     help="make every note again, even those whose inputs are unchanged")
-    gen.add_argument("--no-stream", dest="stream", action="store_const", const=False,
-                     help="ask for whole answers instead of streams")
-    gen.add_argument("--personas-dir", type=_path, action="append", help="extra persona folder")
-    gen.add_argument("--record", type=_path, metavar="DIR", help="store every exchange under DIR")
-    gen.add_argument("--replay", type=_path, metavar="DIR",
-                     help="answer from recordings in DIR: no network, no key")
-    gen.add_argument("--batch-api", action="store_true",
-                     help="submit through the provider's batch API (about half the price); "
-                          "then `sdgen batch status` and `sdgen batch collect`")
-    gen.add_argument("--dry-run", action="store_true",
-                     help="make no call: print sizes, token and cost estimates per topic")
-    gen.add_argument("--show-prompts", action="store_true",
-                     help="with --dry-run, print the composed prompts too")
-    gen.add_argument("--no-diagram-check", dest="diagram_check", action="store_const",
-                     const=False, help="do not check Mermaid diagrams with Mermaid's parser")
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\nhint: {self.prog} --help\n")
 
-    personas = sub.add_parser("personas", help="list personas, or show one's composed prompt",
-                              parents=[common])
-    personas.add_argument("--personas-dir", type=_path, action="append")
-    psub = personas.add_subparsers(dest="personas_command")
-    show = psub.add_parser("show", help="print a persona's composed system prompt",
-                           parents=[common])
-    show.add_argument("name")
-    show.add_argument("--topic", default="Design a URL shortener")
-    show.add_argument("--question")
-    show.add_argument("--repairs", action="store_true", help="list the seed's mojibake repairs")
-    show.add_argument("--personas-dir", type=_path, action="append")
 
-    val = sub.add_parser("validate", help="check a note against its persona's schema", parents=[common])
-    val.add_argument("file", type=_path)
-    val.add_argument("--persona", help="persona (default: from the note's front matter)")
-    val.add_argument("--json", action="store_true", help="print the report as JSON")
-    val.add_argument("--personas-dir", type=_path, action="append")
-    val.add_argument("--topic", help="the topic the note must be about (default: from its front "
-                                     "matter)")
-    val.add_argument("--no-diagram-check", dest="diagram_check", action="store_const", const=False,
-                     help="do not check Mermaid diagrams with Mermaid's parser")
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
+
+_HELP: dict[str, Any] = {"formatter_class": argparse.RawDescriptionHelpFormatter}
+_NO_DIAGRAM_CHECK = "do not check Mermaid diagrams with Mermaid's parser"
+_PROVIDER = ("openai (default), anthropic, openai-compatible, or a plug-in's name "
+             "(`sdgen providers` lists them)")
+
+
+def _model_options(group: argparse._ArgumentGroup, note_default: bool = False) -> None:
+    default = " (default: the note's own)" if note_default else ""
+    group.add_argument("--provider", help=_PROVIDER + default)
+    group.add_argument("--model", help=f"model name{default}")
+    group.add_argument("--base-url", help="API base URL (OpenAI-compatible servers, proxies)")
+
+
+def _recording_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--record", type=_path, metavar="DIR",
+                       help="store every exchange under DIR (readable YAML, no secrets)")
+    group.add_argument("--replay", type=_path, metavar="DIR",
+                       help="answer from recordings in DIR: no network, no key")
+
+
+def _generate_parser(sub: Any, common: _Parser) -> None:
+    gen = sub.add_parser("generate", help="write one note per topic", parents=[common],
+                         epilog=_examples(
+                             'sdgen generate "Rate Limiter" "URL Shortener" --persona senior',
+                             "sdgen generate --index topics.yaml --out notes --concurrency 8",
+                             "printf 'Rate Limiter\\n' | sdgen generate --index - --dry-run"),
+                         **_HELP)
+    given = gen.add_argument_group("input")
+    given.add_argument("topics", nargs="*", metavar="TOPIC", help="topics (or use --index)")
+    given.add_argument("--index", type=_path,
+                       help="topic index: .txt, .yaml or Markdown outline; '-' reads it from "
+                            "standard input")
+    _personas(given.add_argument("--persona", help="persona name (default: obsidian)"))
+    given.add_argument("--question", help="a specific question, for personas that take one")
+    given.add_argument("--personas-dir", type=_path, action="append",
+                       help="an extra folder of personas (repeatable)")
+    model = gen.add_argument_group("model")
+    _model_options(model)
+    model.add_argument("--temperature", type=float, help="sampling temperature (default: the "
+                                                         "model's own)")
+    model.add_argument("--max-tokens", type=int,
+                       help="output budget of each call (default 16000; a persona may cap it)")
+    model.add_argument("--no-stream", dest="stream", action="store_const", const=False,
+                       help="ask for whole answers instead of streams")
+    model.add_argument("--batch-api", action="store_true",
+                       help="submit through the provider's batch API (about half the price); "
+                            "then `sdgen batch status` and `sdgen batch collect`")
+    output = gen.add_argument_group("output")
+    output.add_argument("--out", type=_path, help="output folder (default: output)")
+    output.add_argument("--force", action="store_true",
+                        help="make every note again, even unchanged or hand-edited ones")
+    output.add_argument("--no-diagram-check", dest="diagram_check", action="store_const",
+                        const=False, help=_NO_DIAGRAM_CHECK)
+    output.add_argument("--dry-run", action="store_true",
+                        help="make no call: print sizes, token and cost estimates per topic")
+    output.add_argument("--show-prompts", action="store_true",
+                        help="with --dry-run, print the composed prompts too")
+    control = gen.add_argument_group("run control")
+    control.add_argument("--attempts", type=int,
+                         help="answers per topic, repairs included (default 2)")
+    control.add_argument("--continuations", type=int,
+                         help="follow-ups for an answer cut at the output limit (default 2)")
+    control.add_argument("--retries", type=int,
+                         help="tries of one request on 429/5xx/timeouts (default 5)")
+    control.add_argument("--max-wait", type=float,
+                         help="longest pause between retries, in seconds (default 60)")
+    control.add_argument("--timeout", type=float,
+                         help="seconds to wait for each read of a response (default 600)")
+    control.add_argument("--answer-timeout", type=float, metavar="SECONDS",
+                         help="the most one answer may take, request to last byte; past it "
+                              "the call is retried like a timeout (default 1800)")
+    control.add_argument("--concurrency", type=int, help="requests in flight at once (default 4)")
+    control.add_argument("--rpm", type=float, help="requests per minute for the whole run")
+    control.add_argument("--tpm", type=float, help="tokens per minute for the whole run")
+    control.add_argument("--workers", type=int,
+                         help="processes for validating and formatting (default: one per core "
+                              "but one, at most 4, for online runs of 16 topics or more; 0: none)")
+    _recording_options(gen.add_argument_group("recording"))
+
+
+def _regen_parser(sub: Any, common: _Parser) -> None:
     regen = sub.add_parser("regen", help="regenerate sections of a note in place",
-                           parents=[common])
-    regen.add_argument("note", type=_path)
+                           parents=[common], epilog=_examples(
+                               'sdgen regen notes/obsidian/rate-limiter.md --section "api design"',
+                               "sdgen regen notes/obsidian/rate-limiter.md --invalid",
+                               "sdgen regen notes/obsidian/rate-limiter.md --list"), **_HELP)
+    regen.add_argument("note", type=_path, help="the note to change")
     what = regen.add_mutually_exclusive_group(required=True)
     what.add_argument("--section", action="append", metavar="NAME",
                       help="section by name or number (loose: 'api design', '5'); repeatable")
@@ -128,41 +152,100 @@ def _parser() -> argparse.ArgumentParser:
     regen.add_argument("--instructions", help="what to change, in your words")
     regen.add_argument("--force", action="store_true",
                        help="regenerate even if the note was edited by hand")
-    regen.add_argument("--provider")
-    regen.add_argument("--model")
-    regen.add_argument("--base-url")
-    regen.add_argument("--attempts", type=int)
-    regen.add_argument("--record", type=_path, metavar="DIR")
-    regen.add_argument("--replay", type=_path, metavar="DIR")
-    regen.add_argument("--personas-dir", type=_path, action="append")
+    regen.add_argument("--attempts", type=int, help="answers, repairs included (default 2)")
+    regen.add_argument("--personas-dir", type=_path, action="append",
+                       help="an extra folder of personas (repeatable)")
     regen.add_argument("--no-diagram-check", dest="diagram_check", action="store_const",
-                       const=False, help="do not check Mermaid diagrams with Mermaid's parser")
+                       const=False, help=_NO_DIAGRAM_CHECK)
+    _model_options(regen.add_argument_group("model"), note_default=True)
+    _recording_options(regen.add_argument_group("recording"))
 
-    batch = sub.add_parser("batch", help="provider batches: status, collect")
-    bsub = batch.add_subparsers(dest="batch_command", required=True)
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sdgen", description="System-design study notes from an LLM, "
+                                               "validated per persona.")
+    parser.add_argument("--version", action="version", version=f"sdgen {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs and tracebacks")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    # -v and -q are accepted after the subcommand too, where users type them.
+    common = _Parser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show debug logs and tracebacks")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="print only errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _generate_parser(sub, common)
+
+    personas = sub.add_parser("personas", help="list personas, or show one's composed prompt",
+                              parents=[common], epilog=_examples(
+                                  "sdgen personas", "sdgen personas show emoji --topic Kafka",
+                                  "sdgen personas show visual --repairs"), **_HELP)
+    personas.add_argument("--personas-dir", type=_path, action="append",
+                          help="an extra folder of personas (repeatable)")
+    psub = personas.add_subparsers(dest="personas_command", parser_class=_Parser)
+    show = psub.add_parser("show", help="print a persona's composed system prompt",
+                           parents=[common])
+    _personas(show.add_argument("name", help="the persona to show"))
+    show.add_argument("--topic", default="Design a URL shortener",
+                      help="the topic to compose it for (default: Design a URL shortener)")
+    show.add_argument("--question", help="a specific question, for personas that take one")
+    show.add_argument("--repairs", action="store_true", help="list the seed's mojibake repairs")
+    show.add_argument("--personas-dir", type=_path, action="append",
+                      help="an extra folder of personas (repeatable)")
+
+    val = sub.add_parser("validate", help="check a note against its persona's schema",
+                         parents=[common], epilog=_examples(
+                             "sdgen validate notes/obsidian/rate-limiter.md",
+                             "sdgen validate answer.md --persona senior --json"), **_HELP)
+    val.add_argument("file", type=_path, help="the note (or a raw answer) to check")
+    _personas(val.add_argument("--persona",
+                               help="persona (default: from the note's front matter)"))
+    val.add_argument("--json", action="store_true", help="print the report as JSON")
+    val.add_argument("--personas-dir", type=_path, action="append",
+                     help="an extra folder of personas (repeatable)")
+    val.add_argument("--topic", help="the topic the note must be about (default: from its front "
+                                     "matter)")
+    val.add_argument("--no-diagram-check", dest="diagram_check", action="store_const", const=False,
+                     help=_NO_DIAGRAM_CHECK)
+    _regen_parser(sub, common)
+
+    batch = sub.add_parser("batch", help="provider batches: status, collect",
+                           epilog=_examples("sdgen batch status --out notes",
+                                            "sdgen batch collect --out notes"), **_HELP)
+    bsub = batch.add_subparsers(dest="batch_command", required=True, parser_class=_Parser)
     for name, text in (("status", "where each submitted batch stands"),
                        ("collect", "validate, repair and write every ended batch")):
         cmd = bsub.add_parser(name, help=text, parents=[common])
         cmd.add_argument("--out", type=_path, help="the output folder the batch was submitted for")
 
     talk = sub.add_parser("chat", help="hold the interview conversation in the terminal",
-                          parents=[common])
+                          parents=[common], epilog=_examples(
+                              'sdgen chat "Design a ride-hailing service"',
+                              'sdgen chat "Design Dropbox" --provider anthropic'), **_HELP)
     talk.add_argument("topic", help='what to design, e.g. "Design a ride-hailing service"')
-    talk.add_argument("--persona", help="a conversation persona (default: interview)")
-    for option in ("--provider", "--model", "--base-url"):
-        talk.add_argument(option)
-    talk.add_argument("--out", type=_path)
-    talk.add_argument("--record", type=_path, metavar="DIR")
-    talk.add_argument("--replay", type=_path, metavar="DIR")
-    talk.add_argument("--personas-dir", type=_path, action="append")
+    _personas(talk.add_argument("--persona",
+                                help="a conversation persona (default: interview)"))
+    talk.add_argument("--out", type=_path, help="output folder (default: output)")
+    talk.add_argument("--personas-dir", type=_path, action="append",
+                      help="an extra folder of personas (repeatable)")
     talk.add_argument("--no-diagram-check", dest="diagram_check", action="store_const",
-                      const=False, help="do not check Mermaid diagrams with Mermaid's parser")
+                      const=False, help=_NO_DIAGRAM_CHECK)
+    _model_options(talk.add_argument_group("model"))
+    _recording_options(talk.add_argument_group("recording"))
 
     link = sub.add_parser("link", help="link the notes of an output folder to each other",
-                          parents=[common])
+                          parents=[common], epilog=_examples("sdgen link --out notes"), **_HELP)
     link.add_argument("--out", type=_path, help="the output folder (default: output)")
 
     sub.add_parser("providers", help="list the registered providers")
+    completion = sub.add_parser(
+        "completion", help="print the shell completion script: bash, zsh or fish",
+        description="Print a completion script for your shell. Install it with one line:\n"
+                    "  bash: echo 'eval \"$(sdgen completion bash)\"' >> ~/.bashrc\n"
+                    "  zsh:  echo 'eval \"$(sdgen completion zsh)\"' >> ~/.zshrc\n"
+                    "  fish: sdgen completion fish > ~/.config/fish/completions/sdgen.fish",
+        **_HELP)
+    completion.add_argument("shell", choices=["bash", "zsh", "fish"], help="your shell")
     return parser
 
 
@@ -422,6 +505,10 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
     out = out or sys.stdout
     err = err or sys.stderr
     parser = _parser()
+    if "_ARGCOMPLETE" in os.environ:  # a shell asking for completions: answer and exit
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse prints its own usage line
@@ -432,6 +519,11 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
     commands = {"generate": _cmd_generate, "personas": _cmd_personas, "validate": _cmd_validate,
                 "regen": _cmd_regen, "chat": _cmd_chat, "batch": _cmd_batch, "link": _cmd_link}
     try:
+        if args.command == "completion":
+            from argcomplete.shell_integration import shellcode
+
+            print(shellcode(["sdgen"], shell=args.shell), file=out)
+            return 0
         if args.command == "providers":
             from .providers import provider_names
 

@@ -73,3 +73,55 @@ def test_the_real_environment_wins_over_dotenv(httpx2_mock: respx.Router,
 ])
 def test_quiet_and_verbose_on_either_side_of_the_command(argv: list[str]) -> None:
     assert run(argv) == 0
+
+
+def _complete(line: str) -> list[str]:
+    """What bash completes for ``line``, with the script `sdgen completion bash` prints."""
+    script = (
+        'source <(sdgen completion bash)\n'
+        'COMP_LINE="$LINE"; COMP_POINT=${#COMP_LINE}; read -ra COMP_WORDS <<< "$COMP_LINE"\n'
+        '[[ "$COMP_LINE" == *" " ]] && COMP_WORDS+=("")\n'
+        'COMP_CWORD=$((${#COMP_WORDS[@]}-1)); _python_argcomplete sdgen\n'
+        'printf "%s\\n" "${COMPREPLY[@]}"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SDGEN_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                          env={**env, "LINE": line}, timeout=60)
+    return [w.strip() for w in done.stdout.split("\n") if w.strip()]
+
+
+def test_bash_completes_commands_options_and_persona_names() -> None:
+    assert _complete("sdgen gen") == ["generate"]
+    assert "--persona" in _complete("sdgen generate --pers")
+    assert _complete("sdgen generate --persona ") == [
+        "emoji", "interview", "obsidian", "senior", "visual"]
+    assert "obsidian" in _complete("sdgen personas show ")
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts_for_each_shell(shell: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["completion", shell]) == 0
+    assert "sdgen" in capsys.readouterr().out
+
+
+def test_every_option_has_help_and_commands_show_examples(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from sdgen.cli import _parser
+
+    parser = _parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, command in commands.items():
+        for action in command._actions:
+            if action.option_strings and action.dest != "help":
+                assert action.help, f"sdgen {name} {action.option_strings[0]} has no help"
+    for name in ("generate", "regen", "validate", "chat", "personas", "link"):
+        assert run([name, "--help"]) == 0
+        assert "examples:" in capsys.readouterr().out, name
+
+
+def test_an_argument_error_is_one_line_and_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["generate", "--concurrency", "many"]) == 2
+    err = capsys.readouterr().err.strip().split("\n")
+    assert err[0].startswith("sdgen generate: error: argument --concurrency")
+    assert err[1:] == ["hint: sdgen generate --help"]
