@@ -15,7 +15,7 @@ from .config import Settings, load_settings, note_layer, with_overrides
 from .conversation import ChatIO, run_chat
 from .diagrams import ensure_engine
 from .errors import ConfigError, NoteError, OutputError
-from .estimate import Estimate, estimate
+from .estimate import Estimate, Price, estimate, price_for
 from .files import remove_stale_temp_files
 from .jobs import (
     TopicJob,
@@ -45,13 +45,15 @@ from .providers.recording import RecordingProvider, ReplayProvider
 from .regen import RegenResult, regenerate, resolve_targets
 from .report import RunDisplay, RunResult
 from .runner import RunOptions, run_jobs
+from .spending import CappedProvider, SpendingCap
 from .topics import Topic
 from .validate import Report, ValidationOptions, validate_document
 from .vault import INDEX_TAG
 
 log = logging.getLogger(__name__)
 
-__all__ = ["batches", "chat", "collect", "generate", "link_notes", "plan", "provider_settings",
+__all__ = ["batches", "cap_covers", "chat", "collect", "generate", "link_notes", "plan",
+           "provider_settings",
            "regenerate_sections", "submit", "validate_note"]
 
 
@@ -137,9 +139,36 @@ def generate(
     """
     settings = _settings(overrides, settings)
     jobs = _jobs(topics, settings)
-    provider = _provider(settings, record, replay)
+    provider = _capped(_provider(settings, record, replay), settings)
     _check_out(settings.out)
     return asyncio.run(run_jobs(jobs, provider, settings.out, _options(settings, force), display))
+
+
+def _price(settings: Settings) -> Price:
+    """The list price of the configured model; with a spending cap set, an unknown price is an
+    error before any call."""
+    model = settings.model or default_model(settings.provider) or "unknown"
+    price = price_for(model, settings.prices)
+    if price is None:
+        raise ConfigError(f"--max-cost needs the price of model {model!r}: add it to sdgen.toml "
+                          f'as [prices."{model}"] with input = and output = (US dollars per '
+                          "million tokens)")
+    return price
+
+
+def _capped(provider: Provider, settings: Settings) -> Provider:
+    """The provider under the run's spending cap, when one is set (a replay spends nothing)."""
+    if settings.max_cost is None or provider.offline:
+        return provider
+    return CappedProvider(provider, SpendingCap(settings.max_cost, _price(settings)))
+
+
+def cap_covers(planned: Sequence[tuple[Prompt, Estimate]], settings: Settings) -> bool | None:
+    """Whether the spending cap covers the worst case of a planned run (None: no cap set)."""
+    if settings.max_cost is None:
+        return None
+    _price(settings)  # an unknown price is an error, not a guess
+    return sum(e.cost or 0.0 for _, e in planned) <= settings.max_cost
 
 
 def submit(topics: Sequence[Topic | str], *, settings: Settings | None = None,

@@ -128,6 +128,9 @@ def _generate_parser(sub: Any, common: _Parser) -> None:
                          help="the most one answer may take, request to last byte; past it "
                               "the call is retried like a timeout (default 1800)")
     control.add_argument("--concurrency", type=int, help="requests in flight at once (default 4)")
+    control.add_argument("--max-cost", type=float, metavar="USD",
+                         help="spending cap: no request starts that could cross it (its input "
+                              "and whole output budget at list price); exit 3 when reached")
     control.add_argument("--rpm", type=float, help="requests per minute for the whole run")
     control.add_argument("--tpm", type=float, help="tokens per minute for the whole run")
     control.add_argument("--workers", type=int,
@@ -280,7 +283,7 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for key in ("provider", "model", "base_url", "persona", "out", "attempts", "retries",
                     "max_wait", "temperature", "max_tokens", "timeout", "answer_timeout",
                     "concurrency", "stream", "rpm", "tpm",
-                    "workers", "continuations", "diagram_check",
+                    "workers", "continuations", "diagram_check", "max_cost",
                     "personas_dir")
     }
     settings, sources = load_settings(cli_values)
@@ -308,14 +311,18 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 128 + signal.Signals[result.interrupted].value  # 130 for SIGINT, 143 for SIGTERM
     if result.stopped:
         return 2  # a rejected key: fix the configuration, nothing else will work
+    if result.capped:
+        return 3  # the spending cap: finished notes are kept; a higher cap finishes the rest
     return 0 if result.ok else 1
 
 
 def _dry_run(topics: list[Topic], settings: Settings, show_prompts: bool, out: TextIO) -> int:
-    from .api import plan
+    from .api import cap_covers, plan
+    from .estimate import prices_checked
     from .providers import default_model
 
     planned = plan(topics, settings=settings)
+    covered = cap_covers(planned, settings)
     header = ["topic", "persona", "messages", "characters", "input tokens", "output budget",
               "max cost"]
     rows = [estimate.row() for _, estimate in planned]
@@ -333,7 +340,12 @@ def _dry_run(topics: list[Topic], settings: Settings, show_prompts: bool, out: T
     methods = sorted({e.method for _, e in planned})
     model = settings.model or default_model(settings.provider) or "unknown"
     print(f"model {model}; input tokens counted by {', '.join(methods)}; max cost = input + the "
-          "whole output budget at list price (override prices in sdgen.toml [prices])", file=out)
+          f"whole output budget at list price (prices checked {prices_checked()}; override "
+          "them in sdgen.toml [prices])", file=out)
+    if covered is not None:
+        print(f"spending cap ${settings.max_cost:.4f}: "
+              f"{'covers the whole run' if covered else 'does NOT cover the worst case'} "
+              f"(worst case {total_cost})", file=out)
     if show_prompts:
         for prompt, _ in planned:
             print(f"\n===== {prompt.topic.title} ({prompt.persona}) =====", file=out)

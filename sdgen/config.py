@@ -55,6 +55,7 @@ class Settings(BaseModel):
     stream: bool = True
     diagram_check: bool = True  # every Mermaid block through Mermaid's own parser
     personas_dir: list[Path] = []
+    max_cost: float | None = Field(default=None, gt=0)  # US dollars: no request past it starts
     prices: dict[str, Price] = {}  # per million tokens, for dry-run cost estimates
 
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .prompt import Prompt
 
-__all__ = ["DEFAULT_PRICES", "Estimate", "Price", "estimate", "estimate_tokens", "price_for"]
+__all__ = ["Estimate", "Price", "default_prices", "estimate", "estimate_tokens", "price_for",
+           "prices_checked"]
 
 
 class Price(BaseModel):
@@ -23,26 +26,30 @@ class Price(BaseModel):
     output: float = Field(ge=0)
 
 
-# List prices per million tokens as published by the providers (2025). A longer name wins over a
-# family prefix. Override or extend them in sdgen.toml under [prices."model-name"].
-DEFAULT_PRICES: dict[str, Price] = {
-    "gpt-4o": Price(input=2.50, output=10.00),
-    "gpt-4o-mini": Price(input=0.15, output=0.60),
-    "gpt-4.1": Price(input=2.00, output=8.00),
-    "gpt-4.1-mini": Price(input=0.40, output=1.60),
-    "gpt-4.1-nano": Price(input=0.10, output=0.40),
-    "gpt-5": Price(input=1.25, output=10.00),
-    "gpt-5-mini": Price(input=0.25, output=2.00),
-    "gpt-5-nano": Price(input=0.05, output=0.40),
-    "claude-opus": Price(input=5.00, output=25.00),
-    "claude-sonnet": Price(input=3.00, output=15.00),
-    "claude-haiku": Price(input=1.00, output=5.00),
-}
+PRICES_FILE = Path(__file__).resolve().parent / "prices.toml"
+
+
+@cache
+def _price_table() -> tuple[str, dict[str, Price]]:
+    """The list prices shipped with sdgen (data, not code: prices.toml) and the date they were
+    checked."""
+    data = tomllib.loads(PRICES_FILE.read_text(encoding="utf-8"))
+    return str(data.get("checked", "")), {name: Price.model_validate(value)
+                                          for name, value in data.get("prices", {}).items()}
+
+
+def prices_checked() -> str:
+    """The date the shipped price table was last checked against the providers' lists."""
+    return _price_table()[0]
+
+
+def default_prices() -> dict[str, Price]:
+    return dict(_price_table()[1])
 
 
 def price_for(model: str, overrides: Mapping[str, Price] | None = None) -> Price | None:
     """The user's price for the model, else the built-in one with the longest matching prefix."""
-    table = {**DEFAULT_PRICES, **(overrides or {})}
+    table = {**default_prices(), **(overrides or {})}
     if model in table:
         return table[model]
     family = model.replace("-mini", "").replace("-nano", "")

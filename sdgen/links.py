@@ -98,6 +98,15 @@ def _names(meta: dict[str, Any]) -> list[str]:
     return names
 
 
+def _head(path: Path) -> str:
+    """The start of a note, enough to hold its front matter (all of it when short)."""
+    with path.open(encoding="utf-8") as handle:
+        head = handle.read(16_384)
+        if head.startswith("---") and "\n---" not in head[3:]:
+            head += handle.read()  # a front matter longer than the first read
+    return head
+
+
 def read_vault(out: Path) -> list[VaultNote]:
     """Every topic note sdgen wrote under ``out`` (drafts, dot-files and indexes apart)."""
     notes = []
@@ -107,7 +116,7 @@ def read_vault(out: Path) -> list[VaultNote]:
                 or any(p.startswith(".") for p in relative.parts)):
             continue
         try:
-            text = path.read_text(encoding="utf-8")
+            text = _head(path)
         except (OSError, UnicodeDecodeError):
             continue
         meta, _, _ = split_front_matter(text)
@@ -273,7 +282,9 @@ class _Resolver:
         return not target or target in self.known
 
 
-_DANGLING = re.compile(r"(?<!!)\[\[([^\]|#\n]*)(#[^\]|\n]*)?(?:\|([^\]\n]*))?\]\]")
+# Link patterns start with their literal "[[" (no look-behind), so the scan jumps from one
+# "[[" to the next; an embed ("![[...]]") is told apart in the callback.
+_DANGLING = re.compile(r"\[\[([^\]|#\n]*)(#[^\]|\n]*)?(?:\|([^\]\n]*))?\]\]")
 
 
 def _without_dangling(body: str, resolver: _Resolver,
@@ -286,7 +297,8 @@ def _without_dangling(body: str, resolver: _Resolver,
 
     def plain(match: re.Match[str]) -> str:
         nonlocal dropped
-        if resolver.resolves(match.group(1)):
+        embed = match.start() > 0 and match.string[match.start() - 1] == "!"
+        if embed or resolver.resolves(match.group(1)):
             return match.group(0)
         dropped += 1
         return match.group(3) or match.group(1)
@@ -316,7 +328,7 @@ def _fenced_ranges(body: str) -> list[tuple[int, int]]:
     return ranges
 
 
-_OUR_LINK = re.compile(r"(?<!!)\[\[([^\]|#\n]+/[^\]|#\n]+)\|([^\]\n]+)\]\]")
+_OUR_LINK = re.compile(r"\[\[([^\]|#\n]+/[^\]|#\n]+)\|([^\]\n]+)\]\]")
 
 
 def _retargeted(note: VaultNote, body: str, matcher: _Matcher) -> tuple[str, int]:
@@ -327,6 +339,8 @@ def _retargeted(note: VaultNote, body: str, matcher: _Matcher) -> tuple[str, int
 
     def better(match: re.Match[str]) -> str:
         nonlocal moved
+        if match.start() > 0 and match.string[match.start() - 1] == "!":
+            return match.group(0)  # an embed
         current = notes.get(match.group(1))
         owners = matcher.owners.get(_lower(match.group(2)))
         if current is None or not owners or current.persona == note.persona:

@@ -43,6 +43,7 @@ class RunResult:
     outcomes: list[TopicOutcome] = field(default_factory=list)
     index_paths: list[Path] = field(default_factory=list)
     stopped: str | None = None  # why the run stopped early (a rejected key), if it did
+    capped: str | None = None  # the spending cap it reached, if it did
     interrupted: str | None = None  # the signal that interrupted it, if one did
     unfinished: int = 0
     wall_time: float = 0.0
@@ -53,7 +54,8 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return (self.stopped is None and self.interrupted is None and self.unfinished == 0
+        return (self.stopped is None and self.interrupted is None and self.capped is None
+                and self.unfinished == 0
                 and all(o.status in {"written", "skipped"} for o in self.outcomes))
 
     def count(self, status: str) -> int:
@@ -86,12 +88,14 @@ class RunResult:
                       "kept_edited_by_hand": [str(p) for p in self.links.edited]}
             if self.links else None,
             "stopped": self.stopped,
+            "capped": self.capped,
             "interrupted": self.interrupted,
             "topics": [
                 {"topic": o.topic.title, "category": o.topic.category, "status": o.status,
                  "path": str(o.path) if o.path else None, "reason": o.reason or None,
                  "calls": o.calls, "input_tokens": o.input_tokens,
-                 "output_tokens": o.output_tokens}
+                 "output_tokens": o.output_tokens,
+                 "cost_usd": round(o.cost, 6) if o.cost is not None else None}
                 for o in self.outcomes
             ],
         }

@@ -34,6 +34,7 @@ from .pipeline import refine, scripted_first_answer
 from .prompt import Prompt
 from .providers.base import Completion, Provider, TextCallback
 from .report import NoDisplay, RunDisplay, RunResult, finish_run
+from .spending import SpendingCapReached
 
 __all__ = ["RunOptions", "run_jobs"]
 
@@ -157,6 +158,10 @@ class _Run:
             self.result.stopped = str(exc)
             self.stop.set()
             outcome = TopicOutcome(job.topic, "failed", reason=str(exc))
+        except SpendingCapReached as exc:
+            self.result.capped = self.result.capped or str(exc)
+            self.stop.set()  # no new request; the calls in flight finish
+            return  # this topic stays unfinished, for a rerun with a higher cap
         except OutputError:
             raise
         except SdgenError as exc:
