@@ -64,15 +64,15 @@ class VaultNote:
     names: list[str]  # its title, topic and aliases
     opted_out: bool
 
-    def read(self) -> tuple[dict[str, Any], str] | None:
-        """Its front matter and body; None when it is gone, unreadable or edited by hand."""
+    def read(self) -> tuple[dict[str, Any], str, str] | None:
+        """Its front matter, that front matter's text, and its body (None: gone or unreadable)."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
-        meta, _, rest = split_front_matter(text)
+        meta, block, rest = split_front_matter(text)
         body = rest[1:] if rest.startswith("\n") else rest
-        return meta, body
+        return meta, block, body
 
 
 @dataclass
@@ -137,7 +137,7 @@ def _lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-_FENCE_LINE = re.compile(r"^(?:[ \t]*>)*[ \t]*(`{3,}|~{3,})", re.MULTILINE)
+_FENCE_LINE = re.compile(r"^[ \t>]*(`{3,}|~{3,})", re.MULTILINE)
 _MATH_LINE = re.compile(r"^[ \t]*\$\$[ \t]*$", re.MULTILINE)
 _DELIMITER_LINE = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$",
                              re.MULTILINE)
@@ -235,6 +235,7 @@ class _Matcher:
                     owners = self.owners.setdefault(form, [])
                     if note not in owners:
                         owners.append(note)
+        self.by_target = {n.target: n for owners in self.owners.values() for n in owners}
         self.automaton = ahocorasick.Automaton()
         for form in self.owners:
             self.automaton.add_word(form, form)
@@ -313,15 +314,16 @@ def _without_dangling(body: str, resolver: _Resolver,
 
 def _fenced_ranges(body: str) -> list[tuple[int, int]]:
     """The character ranges of fenced code blocks (their text is never touched)."""
-    ranges, fence, offset, begin = [], None, 0, 0
-    for line in body.split("\n"):
-        start, offset = offset, offset + len(line) + 1
-        opened = _FENCE.match(line)
-        if fence is None and opened:
-            fence, begin = opened.group(1), start
-        elif fence is not None and opened and opened.group(1)[0] == fence[0] and len(
-                opened.group(1)) >= len(fence):
-            ranges.append((begin, min(offset, len(body))))
+    ranges: list[tuple[int, int]] = []
+    fence: str | None = None
+    begin = 0
+    for marker in _FENCE_LINE.finditer(body):  # only the fence lines, found in one scan
+        run = marker.group(1)
+        if fence is None:
+            fence, begin = run, marker.start()
+        elif run[0] == fence[0] and len(run) >= len(fence):
+            line_end = body.find("\n", marker.end())
+            ranges.append((begin, len(body) if line_end < 0 else line_end + 1))
             fence = None
     if fence is not None:
         ranges.append((begin, len(body)))
@@ -334,7 +336,7 @@ _OUR_LINK = re.compile(r"\[\[([^\]|#\n]+/[^\]|#\n]+)\|([^\]\n]+)\]\]")
 def _retargeted(note: VaultNote, body: str, matcher: _Matcher) -> tuple[str, int]:
     """Links made while the topic had a note only in another persona, pointed at the note of
     this note's own persona once it has one."""
-    notes = {n.target: n for owners in matcher.owners.values() for n in owners}
+    notes = matcher.by_target
     moved = 0
 
     def better(match: re.Match[str]) -> str:
@@ -359,12 +361,15 @@ def link_text(note: VaultNote, body: str, matcher: _Matcher,
     """A note's body with its first prose mention of each other note linked (and, given a
     resolver, links to notes that do not exist made plain words); the number of changes."""
     changes = 0
-    if resolver is not None:
-        body, changes = _without_dangling(body, resolver, _fenced_ranges(body))
+    fenced = _fenced_ranges(body)
+    if resolver is not None and "[[" in body:
+        body, changes = _without_dangling(body, resolver, fenced)
+        if changes:
+            fenced = _fenced_ranges(body)
     if "[[" in body:
         body, retargeted = _retargeted(note, body, matcher)
         changes += retargeted
-    prose = _Prose(body, _fenced_ranges(body))
+    prose = _Prose(body, fenced)
     linked = ({m.group(1).strip().removesuffix(".md") for m in _WIKILINK_TARGET.finditer(body)}
               if "[[" in body else set())
     edits: list[tuple[int, int, str]] = []
@@ -384,6 +389,18 @@ def link_text(note: VaultNote, body: str, matcher: _Matcher,
     return body, len(edits) + changes
 
 
+_BODY_HASH_LINE = re.compile(r"(?m)^body_hash:[^\n]*$")
+
+
+def _with_body_hash(block: str, meta: dict[str, Any], body: str) -> str:
+    """The note's front matter as it was, byte for byte, but for its new ``body_hash``."""
+    digest = body_hash(body)
+    if _BODY_HASH_LINE.search(block):
+        block = _BODY_HASH_LINE.sub(f"body_hash: {digest}", block, count=1)
+        return block if block.endswith("\n\n") else block + "\n"
+    return front_matter_block({**meta, "body_hash": digest})
+
+
 def link_vault(out: Path) -> LinkReport:
     """Link every note of the vault under ``out``; rewrite (atomically) only the notes that
     change, with their ``body_hash`` brought up to date."""
@@ -395,7 +412,7 @@ def link_vault(out: Path) -> LinkReport:
         read = note.read()
         if note.opted_out or read is None:
             continue
-        meta, body = read
+        meta, block, body = read
         recorded = meta.get("body_hash")
         if recorded and recorded != body_hash(body):
             report.edited.append(note.path)
@@ -403,8 +420,7 @@ def link_vault(out: Path) -> LinkReport:
         body, count = link_text(note, body, matcher, resolver)
         if not count:
             continue
-        meta = {**meta, "body_hash": body_hash(body)}
-        atomic_write(note.path, front_matter_block(meta) + body)
+        atomic_write(note.path, _with_body_hash(block, meta, body) + body)
         report.rewritten.append(note.path)
         report.links += count
     return report
