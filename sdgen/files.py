@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -14,7 +15,9 @@ from slugify import slugify
 
 from .errors import OutputError
 
-__all__ = ["atomic_write", "inside", "remove_stale_temp_files", "safe_segment"]
+__all__ = ["NoteLock", "atomic_write", "inside", "remove_stale_temp_files", "safe_segment"]
+
+LOCKS = Path(".sdgen") / "locks"
 
 STALE_AFTER = 600.0  # seconds: a temporary file this old was left by a run that was killed
 
@@ -56,6 +59,41 @@ def remove_stale_temp_files(root: Path, older_than: float = STALE_AFTER) -> int:
         except OSError:
             continue
     return removed
+
+
+class NoteLock:
+    """An advisory lock on one note, held while it is asked for and written, so two runs into
+    one output folder never ask twice for the same topic. The system releases it when the
+    process ends, however it ends."""
+
+    def __init__(self, out: Path, note: Path) -> None:
+        name = hashlib.sha256(str(note.relative_to(out)).encode("utf-8")).hexdigest()[:24]
+        self.path = out / LOCKS / f"{name}.lock"
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        import fcntl
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return True  # a folder that takes no lock file: go ahead unlocked
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except OSError:
+            os.close(fd)
+            return True
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the lock
+            self._fd = None
 
 
 def atomic_write(path: Path, text: str) -> None:

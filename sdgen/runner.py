@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .errors import AnswerRejectedError, AuthenticationError, OutputError, RunStoppedError, SdgenError
 from .estimate import Price
+from .files import NoteLock
 from .jobs import AnswerPolicy, TopicJob
 from .notes import (
     NoteDraft,
@@ -123,9 +124,15 @@ class _Run:
         self.display.finish(i, outcome)
 
     async def run_topic(self, i: int) -> None:
+        lock = NoteLock(self.out, self.jobs[i].path)
         try:
+            # Another run into this folder making this note: wait for it, then judge again
+            # (its note is most likely up to date by then, and skipped).
+            while not lock.try_acquire():
+                await asyncio.sleep(0.2)
             await self._make_note(i)
         finally:
+            lock.release()
             self.jobs[i].release()  # its prompt is not needed again
 
     async def _make_note(self, i: int) -> None:

@@ -285,3 +285,20 @@ def test_generate_keeps_a_hand_edited_note(httpx2_mock: respx.Router,
     assert run(["generate", "Load Balancer", "--persona", "visual", "--out", "out",
                 "--model", "gpt-other", "--force"]) == 0
     assert note.read_bytes() != edited
+
+
+def test_two_runs_into_one_folder_both_succeed_and_ask_once() -> None:
+    from bench.server import TestServer
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SDGEN_", "OPENAI_"))}
+    topics = ["System A", "System B", "System C", "System D"]
+    with TestServer(latency=1.0, chunks=5) as server:
+        runs = [subprocess.Popen(
+            [sys.executable, "-m", "sdgen", "generate", *topics, "--provider",
+             "openai-compatible", "--base-url", server.url, "--model", "m", "--out", "out",
+             "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+        outputs = [p.communicate(timeout=120) for p in runs]
+        assert [p.returncode for p in runs] == [0, 0], [err for _, err in outputs]
+        assert server.counts["answered"] == 4  # each topic asked for once, by one of the runs
+    assert len(list(Path("out/obsidian").glob("system-*.md"))) == 4
