@@ -20,10 +20,6 @@
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # without importing typing: the command line starts on this module
-if TYPE_CHECKING:
-    from .notes import NoteDraft
-
 
 class SdgenError(Exception):
     """Root of every error sdgen raises on purpose."""
@@ -60,9 +56,9 @@ class AnswerRejectedError(SdgenError):
 
     exit_code = 1
 
-    def __init__(self, message: str, draft: NoteDraft) -> None:
+    def __init__(self, message: str, draft: object) -> None:
         super().__init__(message)
-        self.draft = draft
+        self.draft = draft  # the sdgen.notes.NoteDraft (errors import nothing of sdgen's)
 
 
 class RunStoppedError(SdgenError):
