@@ -26,7 +26,8 @@ _PLAIN = {"", "text", "txt", "ascii", "plaintext", "plain", "diagram", "none", "
 _FILLER = {"a", "an", "the", "of", "for", "and", "to", "in", "on", "with", "design", "designing",
            "system", "systems", "how", "what", "is", "we", "would", "you", "build", "building",
            "architecture", "pattern", "patterns", "service", "deep", "dive", "guide", "notes",
-           "explained", "overview", "introduction", "scalable", "distributed", "large", "scale"}
+           "explained", "overview", "introduction", "scalable", "distributed", "large", "scale",
+           "like", "platform", "app", "application", "simple", "basic", "using", "based"}
 
 
 _ANSWERED_UNDER = 10  # words of prose under a heading that make its words count as prose
@@ -134,6 +135,10 @@ def names_topic(title: str, topic: str, aliases: Sequence[str] = ()) -> bool:
         if not wanted:
             return True  # a topic made only of filler words: nothing to check
         found = sum(1 for w in wanted if w in title_words)
+        # Its head noun ("Scheduler" of "Job Scheduler") and half its words: "Distributed Task
+        # Scheduler" names "Job Scheduler", "URL Shortener like Bitly" names "URL Shortener".
+        if wanted[-1] in title_words and found * 2 >= len(wanted):
+            return True
         if found * 2 >= len(wanted) + (len(wanted) > 1):
             return True
         acronym = _acronym(name)

@@ -72,6 +72,10 @@ def test_the_repair_asks_for_the_unanswered_question(httpx2_mock: respx.Router,
     ("Designing a URL Shortener", "Job Scheduler", False),
     ("Rate Limiter", "Consistent Hashing", False),
     ("TinyURL", "URL Shortener", False),
+    ("URL Shortener System Design", "Design a URL Shortener like Bitly", True),
+    ("Distributed Task Scheduler", "Job Scheduler", True),
+    ("Designing a Load Balancer", "Rate Limiter", False),
+    ("Real-Time Chat Application", "Chat System", True),
 ])
 def test_titles_name_their_topic(title: str, topic: str, named: bool) -> None:
     assert names_topic(title, topic) is named
