@@ -247,13 +247,20 @@ def parse_document(text: str, *, raw_answer: bool = False) -> Document:
     front_matter, fm_text, body = split_front_matter(
         text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     )
+    offset = fm_text.count("\n")
     if raw_answer:
+        given = body
         body = extract_answer(body)
         if not front_matter:  # a front matter block inside the fence that wraps the answer
             front_matter, fm_text, body = split_front_matter(body)
+        # Lines of the text before the document proper (a blank line, a preamble, a wrapper's
+        # opening fence): a line number must still point into the file as it is.
+        first = next((line for line in body.split("\n") if line.strip()), "")
+        at = given.find(first) if first else -1
+        offset += given.count("\n", 0, at) - body.split("\n").index(first) if at > 0 else 0
     tokens = _parser().parse(body)
     lines = body.split("\n")
-    doc = Document(front_matter, fm_text, body, lines, tokens, line_offset=fm_text.count("\n"))
+    doc = Document(front_matter, fm_text, body, lines, tokens, line_offset=offset)
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.map:
             inline = tokens[i + 1].content if i + 1 < len(tokens) else ""

@@ -273,7 +273,7 @@ def _check_diagrams(doc: Document, options: ValidationOptions) -> _Diagrams:
         line = doc.line_offset + fence.line + 1 + (verdict.line or 1)
         quoted = f' (`{verdict.source_line[:120]}`)' if verdict.source_line else ""
         found.problems[fence.line] = Problem(
-            message=f"a Mermaid diagram does not parse at line {line}{quoted}: {verdict.message}",
+            message=f"a Mermaid diagram does not parse{quoted}: {verdict.message}",
             kind="mermaid", line=line)
     return found
 

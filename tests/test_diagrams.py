@@ -172,3 +172,16 @@ def test_click_links_parse_as_in_a_browser() -> None:
     """`click` sanitises its URL with the browser's URL class, which the bundle supplies."""
     assert check_mermaid('graph TD\n  A-->B\n  click A "https://example.com" "tip" _blank').ok
     assert check_mermaid('graph TD\n  A-->B\n  click A href "/local"').ok
+
+
+def test_the_line_points_into_a_note_as_sdgen_writes_it(capsys: pytest.CaptureFixture[str]) -> None:
+    from sdgen.notes import render_note
+
+    body, _ = check_answer(load_persona("obsidian"), Topic("Rate Limiter"), _with_hld(BROKEN_HLD))
+    note = render_note(body, {"title": "Rate Limiter", "topic": "Rate Limiter",
+                              "persona": "obsidian"})
+    Path("note.md").write_text(note)
+    assert run(["validate", "note.md", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    (line,) = [p["line"] for s in report["sections"] for p in s["problems"]]
+    assert note.split("\n")[line - 1].strip() == "C[Clients] --> LB[Load Balancer (L7)] --> B"
