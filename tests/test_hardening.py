@@ -302,3 +302,34 @@ def test_two_runs_into_one_folder_both_succeed_and_ask_once() -> None:
         assert [p.returncode for p in runs] == [0, 0], [err for _, err in outputs]
         assert server.counts["answered"] == 4  # each topic asked for once, by one of the runs
     assert len(list(Path("out/obsidian").glob("system-*.md"))) == 4
+
+
+def test_workers_leave_when_their_parent_is_killed() -> None:
+    import signal
+
+    from bench.server import TestServer
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SDGEN_", "OPENAI_"))}
+    with TestServer(latency=30.0, chunks=30) as server:
+        run_ = subprocess.Popen(
+            [sys.executable, "-m", "sdgen", "generate", "A topic", "B topic", "--provider",
+             "openai-compatible", "--base-url", server.url, "--model", "m", "--out", "out",
+             "--workers", "2", "--quiet"], env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        children: list[int] = []
+        deadline = time.monotonic() + 30
+        while len(children) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            found = subprocess.run(["pgrep", "-P", str(run_.pid)], capture_output=True,
+                                   text=True).stdout.split()
+            children = [int(pid) for pid in found]
+        assert children, "the run started no worker"
+        os.kill(run_.pid, signal.SIGKILL)
+        run_.wait()
+        deadline = time.monotonic() + 15
+        alive = children
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.3)
+            alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
+                     and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
+        assert not alive, f"workers still alive after their parent died: {alive}"
