@@ -65,13 +65,17 @@ class LiveDisplay:
 
     def _render(self) -> Group:
         table = Table.grid(padding=(0, 2))
-        for title, state, received in list(self.flight.values())[:12]:
+        under_way = [f for f in self.flight.values() if f[1] != "queued"]
+        queued = len(self.flight) - len(under_way)
+        for title, state, received in under_way[:12]:
             detail = f"~{_tokens(received):,} tok" if received else ""
             # Titles are data: Text, so a "[" in a topic is not read as markup.
             table.add_row(Text(state, style="cyan"), Text(title[:60]), detail)
-        more = len(self.flight) - 12
+        more = len(under_way) - 12
         if more > 0:
-            table.add_row("", f"... and {more} more", "")
+            table.add_row("", f"... and {more} more under way", "")
+        if queued:
+            table.add_row(Text("queued", style="dim"), f"{queued} topic(s) not started yet", "")
         totals = (f"tokens: {self.input_tokens:,} in / {self.output_tokens:,} out"
                   f"{f'; est. cost ${self.cost:.4f}' if self.cost else ''}")
         return Group(self.progress, table, totals)

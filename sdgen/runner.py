@@ -220,6 +220,8 @@ async def run_jobs(jobs: Sequence[TopicJob], provider: Provider, out: Path,
     tasks = [asyncio.create_task(bounded(i)) for i in range(len(jobs))]
     handled = _handle_signals(loop, tasks, run)
     run.display.start(len(jobs))
+    for i, job in enumerate(jobs):  # every topic waits its turn until a task takes it up
+        run.display.update(i, job.topic, "queued", 0)
     try:
         done = await asyncio.gather(*tasks, return_exceptions=True)
         failures = [d for d in done if isinstance(d, BaseException)

@@ -92,4 +92,4 @@ def test_the_display_tells_waiting_from_streaming() -> None:
                           display=recorder)
     assert result.ok
     assert recorder.most_streaming == 2
-    assert {"waiting", "streaming", "validating", "writing"} <= recorder.seen
+    assert {"queued", "waiting", "streaming", "validating", "writing"} <= recorder.seen
