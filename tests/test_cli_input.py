@@ -37,7 +37,7 @@ def test_an_index_from_a_pipe() -> None:
 
 def test_a_key_in_dotenv_is_used_and_never_shown(httpx2_mock: respx.Router,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    key = "sk-proj-DotEnvKey0123456789abcdefXYZ"
+    key = "planted-dotenv-test-key-0123456789"
     Path(".env").write_text(f"OPENAI_API_KEY={key}\n")
     seen: list[str] = []
 
@@ -57,12 +57,12 @@ def test_a_key_in_dotenv_is_used_and_never_shown(httpx2_mock: respx.Router,
 
 def test_the_real_environment_wins_over_dotenv(httpx2_mock: respx.Router,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-RealEnvironmentKey0123456789")
-    Path(".env").write_text("OPENAI_API_KEY=sk-proj-DotEnvKey0123456789abcdefXYZ\n")
+    monkeypatch.setenv("OPENAI_API_KEY", "planted-environment-test-key-0123456789")
+    Path(".env").write_text("OPENAI_API_KEY=planted-dotenv-test-key-0123456789\n")
     route = httpx2_mock.post(OPENAI_URL).mock(
         side_effect=lambda r: openai_stream(answer_about("visual_valid.md", r)))
     assert run(["generate", "Load Balancer", "--persona", "visual", "--out", "out"]) == 0
-    assert route.calls[0].request.headers["authorization"].endswith("RealEnvironmentKey0123456789")
+    assert route.calls[0].request.headers["authorization"].endswith("environment-test-key-0123456789")
 
 
 @pytest.mark.parametrize("argv", [

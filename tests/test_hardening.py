@@ -46,7 +46,7 @@ def test_redaction_never_damages_ordinary_words(httpx2_mock: respx.Router,
 def test_a_key_echoed_in_part_is_redacted(httpx2_mock: respx.Router,
                                           monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    key = "sk-proj-Zq81mVbX2LtP0aW9rYc4NdE7hK3sJ6uF"
+    key = "planted-partial-echo-test-key-0123456789"
     monkeypatch.setenv("OPENAI_API_KEY", key)
     httpx2_mock.post(OPENAI_URL).mock(return_value=httpx.Response(401, json={"error": {
         "message": f"Incorrect API key provided: ...{key[9:]}. You can find your key at ..."}}))
