@@ -25,8 +25,7 @@ from typing import Any
 import ahocorasick
 
 from .files import atomic_write
-from .markdown import split_front_matter
-from .notes import DRAFTS, INDEX_NOTE, body_hash, front_matter_block
+from .notes import body_hash, front_matter_block, is_edited, split_note, walk_notes
 
 __all__ = ["LinkReport", "VaultNote", "link_text", "link_vault", "read_vault"]
 
@@ -67,12 +66,9 @@ class VaultNote:
     def read(self) -> tuple[dict[str, Any], str, str] | None:
         """Its front matter, that front matter's text, and its body (None: gone or unreadable)."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            return split_note(self.path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             return None
-        meta, block, rest = split_front_matter(text)
-        body = rest[1:] if rest.startswith("\n") else rest
-        return meta, block, body
 
 
 @dataclass
@@ -98,35 +94,12 @@ def _names(meta: dict[str, Any]) -> list[str]:
     return names
 
 
-def _head(path: Path) -> str:
-    """The start of a note, enough to hold its front matter (all of it when short)."""
-    with path.open(encoding="utf-8") as handle:
-        head = handle.read(16_384)
-        if head.startswith("---") and "\n---" not in head[3:]:
-            head += handle.read()  # a front matter longer than the first read
-    return head
-
-
 def read_vault(out: Path) -> list[VaultNote]:
     """Every topic note sdgen wrote under ``out`` (drafts, dot-files and indexes apart)."""
-    notes = []
-    for path in sorted(out.rglob("*.md")):
-        relative = path.relative_to(out)
-        if (path.name == INDEX_NOTE or relative.parts[0] == DRAFTS
-                or any(p.startswith(".") for p in relative.parts)):
-            continue
-        try:
-            text = _head(path)
-        except (OSError, UnicodeDecodeError):
-            continue
-        meta, _, _ = split_front_matter(text)
-        if not meta.get("persona") or "sdgen-index" in (meta.get("tags") or []):
-            continue
-        notes.append(VaultNote(
-            path=path, target=relative.with_suffix("").as_posix(),
-            persona=str(meta["persona"]), names=_names(meta),
-            opted_out=meta.get("links") is False))
-    return notes
+    return [VaultNote(path=path, target=path.relative_to(out).with_suffix("").as_posix(),
+                      persona=str(meta["persona"]), names=_names(meta),
+                      opted_out=meta.get("links") is False)
+            for path, meta in walk_notes(out)]
 
 
 def _lower(text: str) -> str:
@@ -413,8 +386,7 @@ def link_vault(out: Path) -> LinkReport:
         if note.opted_out or read is None:
             continue
         meta, block, body = read
-        recorded = meta.get("body_hash")
-        if recorded and recorded != body_hash(body):
+        if is_edited(meta, body):
             report.edited.append(note.path)
             continue
         body, count = link_text(note, body, matcher, resolver)

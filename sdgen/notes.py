@@ -15,7 +15,7 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,17 +43,20 @@ __all__ = [
     "TopicOutcome",
     "body_hash",
     "conversation_path",
-    "edited_by_hand",
     "format_markdown",
     "front_matter_block",
     "input_hash",
+    "is_edited",
     "note_path",
+    "on_disk",
     "read_note",
     "read_note_text",
     "recorded_input_hash",
     "render_note",
     "save_note",
     "save_regenerated",
+    "split_note",
+    "walk_notes",
 ]
 
 MD_EXTENSIONS = frozenset({"gfm", "frontmatter", "obsidian", "wikilink"})
@@ -328,25 +331,65 @@ def read_note_text(path: Path) -> str:
         raise NoteError(f"{path}: cannot read: {exc.strerror}") from exc
 
 
-def edited_by_hand(path: Path) -> bool:
-    """True when a note on disk has a body that no longer matches the hash written with it."""
-    try:
-        meta, _, rest = split_front_matter(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return False
-    body = rest[1:] if rest.startswith("\n") else rest
+def split_note(text: str) -> tuple[dict[str, Any], str, str]:
+    """A note's front matter, that front matter's text, and its body (without the blank line
+    sdgen writes after the front matter)."""
+    meta, block, rest = split_front_matter(text)
+    return meta, block, rest[1:] if rest.startswith("\n") else rest
+
+
+def is_edited(meta: Mapping[str, Any], body: str) -> bool:
+    """True when a body no longer matches the ``body_hash`` written with it."""
     recorded = meta.get("body_hash")
     return bool(recorded) and recorded != body_hash(body)
 
 
+@dataclass(frozen=True)
+class OnDisk:
+    """What a run needs to know of a topic's note before asking for it again (one read)."""
+
+    input_hash: str | None = None  # what it was made from (None: no note, or no hash)
+    edited: bool = False  # its body was changed by hand since sdgen wrote it
+
+
+def on_disk(path: Path) -> OnDisk:
+    try:
+        meta, _, body = split_note(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return OnDisk()
+    value = meta.get("input_hash")
+    return OnDisk(value if isinstance(value, str) and body.strip() else None,
+                  is_edited(meta, body))
+
+
 def recorded_input_hash(path: Path) -> str | None:
     """The ``input_hash`` a note on disk was written with (None: no such note, or none)."""
-    try:
-        meta, _, body = split_front_matter(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return None
-    value = meta.get("input_hash")
-    return value if isinstance(value, str) and body.strip() else None
+    return on_disk(path).input_hash
+
+
+def _head(path: Path) -> str:
+    """The start of a note, enough to hold its front matter (all of it when short)."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        head = handle.read(16_384)
+        if head.startswith("---") and "\n---" not in head[3:]:
+            head += handle.read()  # a front matter longer than the first read
+    return head
+
+
+def walk_notes(root: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Every topic note sdgen wrote under ``root``, with its front matter, in path order:
+    drafts, dot-files and index notes apart (only the start of each file is read)."""
+    for path in sorted(root.rglob("*.md")):
+        relative = path.relative_to(root).parts
+        if (path.name == INDEX_NOTE or DRAFTS in relative
+                or any(p.startswith(".") for p in relative)):
+            continue
+        try:
+            meta, _, _ = split_front_matter(_head(path))
+        except OSError:
+            continue
+        if meta.get("persona") and "sdgen-index" not in (meta.get("tags") or []):
+            yield path, meta
 
 
 @dataclass
@@ -361,8 +404,7 @@ class Note:
     @property
     def edited(self) -> bool:
         """True when the body no longer matches the hash written with it."""
-        recorded = self.meta.get("body_hash")
-        return bool(recorded) and recorded != body_hash(self.body)
+        return is_edited(self.meta, self.body)
 
     def report(self, options: ValidationOptions = DEFAULT_OPTIONS) -> Report:
         return validate_document(parse_document(self.body), self.persona.spec, options,
@@ -389,13 +431,12 @@ class Note:
 
 
 def read_note(path: Path, persona: str | None = None, personas_dir: Sequence[Path] = ()) -> Note:
-    meta, _, rest = split_front_matter(read_note_text(path))
+    meta, _, body = split_note(read_note_text(path))
     if not meta:
         raise NoteError(f"{path}: no front matter: regen needs a note written by sdgen")
     name = persona or meta.get("persona")
     if not isinstance(name, str) or not name:
         raise NoteError(f"{path}: no persona in the note's front matter; pass --persona NAME")
-    body = rest[1:] if rest.startswith("\n") else rest  # the blank line after the front matter
     return Note(path, meta, body, load_persona(name, personas_dir))
 
 

@@ -23,14 +23,7 @@ from .errors import AnswerRejectedError, AuthenticationError, OutputError, RunSt
 from .estimate import Price
 from .files import NoteLock
 from .jobs import AnswerPolicy, TopicJob
-from .notes import (
-    NoteDraft,
-    TopicOutcome,
-    edited_by_hand,
-    input_hash,
-    recorded_input_hash,
-    save_note,
-)
+from .notes import NoteDraft, TopicOutcome, input_hash, on_disk, save_note
 from .pipeline import refine, scripted_first_answer
 from .prompt import Prompt
 from .providers.base import Completion, Provider, TextCallback
@@ -139,10 +132,11 @@ class _Run:
         """One topic: skipped when up to date, else asked for, repaired and written."""
         job = self.jobs[i]
         digest = input_hash(job.prompt, job.persona.spec, self.provider.name, self.provider.model)
-        if not self.options.force and recorded_input_hash(job.path) == digest:
+        known = on_disk(job.path)
+        if not self.options.force and known.input_hash == digest:
             self.settle(i, TopicOutcome(job.topic, "skipped", job.path, reason="unchanged"))
             return
-        if not self.options.force and edited_by_hand(job.path):
+        if not self.options.force and known.edited:
             # Its inputs changed, but a person's edits are worth more than a fresh answer.
             self.settle(i, TopicOutcome(job.topic, "skipped", job.path, reason=(
                 "edited by hand since sdgen wrote it: kept (--force replaces it)")))

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .files import atomic_write
-from .markdown import split_front_matter
-from .notes import DRAFTS, INDEX_NOTE, format_markdown, front_matter_block
+from .notes import INDEX_NOTE, format_markdown, front_matter_block, walk_notes
 
 __all__ = ["HOME_TITLE", "NoteRecord", "notes_in", "update_index", "write_home", "write_index"]
 
@@ -37,16 +36,7 @@ class NoteRecord:
 def notes_in(folder: Path) -> list[NoteRecord]:
     """Every note sdgen wrote under a persona folder (drafts, dot-files and the index apart)."""
     records = []
-    for path in sorted(folder.rglob("*.md")):
-        relative = path.relative_to(folder).parts
-        if path.name == INDEX_NOTE or DRAFTS in relative or any(p.startswith(".") for p in relative):
-            continue
-        try:
-            meta, _, _ = split_front_matter(path.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
-            continue
-        if not meta.get("persona"):
-            continue  # not a note sdgen wrote
+    for path, meta in walk_notes(folder):
         category = meta.get("category")
         records.append(NoteRecord(path, str(meta.get("title") or path.stem),
                                   category if isinstance(category, str) else None))
