@@ -36,8 +36,19 @@ from .sections import SectionTarget, ask_for_sections, extract_sections, splice_
 from .topics import Topic
 from .validate import DEFAULT_OPTIONS, Report, ValidationOptions, validate_document
 
-__all__ = ["Answer", "FirstAnswer", "StateCallback", "check_answer", "complete_continued",
-           "converse", "join_continuation", "refine", "scripted_first_answer", "with_answer"]
+__all__ = [
+    "Answer",
+    "FirstAnswer",
+    "StateCallback",
+    "ask_with",
+    "check_answer",
+    "complete_continued",
+    "converse",
+    "join_continuation",
+    "refine",
+    "scripted_first_answer",
+    "with_answer",
+]
 
 _REFUSALS = {"content_filter", "refusal"}
 _CUT = ("the answer was cut off at the output limit: keep every section more concise so the "
@@ -269,16 +280,16 @@ async def refine(job: TopicJob, provider: Provider, policy: AnswerPolicy, first:
             within = persona.spec.turns or base is not None
             request = ask_for_sections(persona, draft.body, pending, job.prompt, instructions,
                                        history=answer.history if within else None)
-        ask = _asker(persona, request, provider, draft, policy.continuations)
+        ask = ask_with(persona, request, provider, draft, policy.continuations)
     reasons = "; ".join(([_CUT] if completion.truncated else []) + problems[:3])
     draft.error = reasons or "no valid answer"
     raise AnswerRejectedError(f"{topic.title}: no valid answer in {policy.answers_per_topic} "
                               f"answer(s): {draft.error}", draft)
 
 
-def _asker(persona: Persona, request: Prompt, provider: Provider, draft: NoteDraft,
-           continuations: int) -> FirstAnswer:
-    """A repair request as the loop's next answer."""
+def ask_with(persona: Persona, request: Prompt, provider: Provider, draft: NoteDraft,
+             continuations: int) -> FirstAnswer:
+    """A request (a repair, or a regen's request for sections) as the loop's next answer."""
     async def ask(on_text: TextCallback) -> Answer:
         completion = await complete_continued(persona, request, provider, draft, continuations,
                                               on_text)

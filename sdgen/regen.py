@@ -15,8 +15,8 @@ from .errors import AnswerRejectedError, NoteError, SectionNotFoundError
 from .jobs import AnswerPolicy, TopicJob
 from .markdown import parse_document
 from .notes import Note, NoteDraft, save_regenerated
-from .pipeline import Answer, FirstAnswer, complete_continued, refine, with_answer
-from .providers.base import Completion, Provider, TextCallback
+from .pipeline import FirstAnswer, ask_with, refine
+from .providers.base import Completion, Provider
 from .sections import SectionTarget, ask_for_sections, find_section, targets_for
 from .validate import DEFAULT_OPTIONS, Report, ValidationOptions
 
@@ -65,13 +65,7 @@ def _ask_for_targets(job: TopicJob, note: Note, targets: Sequence[SectionTarget]
     request = ask_for_sections(note.persona, note.body, targets, job.prompt, instructions,
                                history=job.prompt.with_messages(stored) if stored else None,
                                with_note=True)
-
-    async def first(on_text: TextCallback) -> Answer:
-        completion = await complete_continued(note.persona, request, provider, draft,
-                                              policy.continuations, on_text)
-        return Answer(completion, with_answer(request, completion))
-
-    return first
+    return ask_with(note.persona, request, provider, draft, policy.continuations)
 
 
 async def regenerate(note: Note, job: TopicJob, targets: Sequence[SectionTarget],
