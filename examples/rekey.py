@@ -31,18 +31,22 @@ HERE = Path(__file__).resolve().parent
 def main() -> int:
     settings = Settings()
     folder = HERE / "recordings"
-    recordings = {}
+    recordings: dict[tuple[str, str], list[tuple[Path, dict]]] = {}
     for path in sorted(folder.rglob("*.yaml")):
         record = yaml.safe_load(path.read_text(encoding="utf-8"))
-        recordings[(record["persona"], record["topic"])] = (path, record)
+        recordings.setdefault((record["persona"], record["topic"]), []).append((path, record))
     today = datetime.now(UTC).date().isoformat()
     for topic in read_index(HERE / "topics.yaml"):
         persona = topic.persona or settings.persona
-        path, record = recordings[(persona, topic.title)]
+        recorded = recordings[(persona, topic.title)]
         params = request_params(compose(load_persona(persona), topic, call_config(settings)))
         key = request_key(params)
-        if key == record["key"]:
+        if key in {record["key"] for _, record in recorded}:
             continue
+        if len(recorded) > 1:  # a conversation: each later turn's request holds the answers
+            print(f"{persona}/{topic.title}: a conversation; record it again with --record")
+            continue
+        path, record = recorded[0]
         note = f"; re-keyed {today} to a reworded prompt, answer unchanged"
         record.update(key=key, request=params,
                       produced_by=record["produced_by"].split("; re-keyed")[0] + note)
