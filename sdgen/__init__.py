@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from .api import (
         batches,
+        build_site,
         chat,
         collect,
         generate,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
 # Where each public name lives.
 _HOMES = {
-    **dict.fromkeys(["batches", "chat", "collect", "generate", "link_notes", "plan",
+    **dict.fromkeys(["batches", "build_site", "chat", "collect", "generate", "link_notes", "plan",
                      "regenerate_sections", "submit", "validate_note"], "api"),
     **dict.fromkeys(["Prompt", "compose"], "prompt"),
     **dict.fromkeys(["Settings", "load_settings"], "config"),
@@ -78,6 +79,7 @@ __all__ = [
     "TopicOutcome",
     "__version__",
     "batches",
+    "build_site",
     "chat",
     "collect",
     "compose",

@@ -45,6 +45,8 @@ from .providers.recording import RecordingProvider, ReplayProvider
 from .regen import RegenResult, regenerate, resolve_targets
 from .report import RunDisplay, RunResult
 from .runner import RunOptions, run_jobs
+from .site import SiteResult
+from .site import build_site as build_static_site
 from .spending import CappedProvider, SpendingCap
 from .topics import Topic
 from .validate import Report, ValidationOptions, validate_document
@@ -52,7 +54,7 @@ from .vault import INDEX_TAG
 
 log = logging.getLogger(__name__)
 
-__all__ = ["batches", "cap_covers", "chat", "collect", "generate", "link_notes", "plan",
+__all__ = ["batches", "build_site", "cap_covers", "chat", "collect", "generate", "link_notes", "plan",
            "provider_settings",
            "regenerate_sections", "submit", "validate_note"]
 
@@ -244,6 +246,13 @@ def link_notes(out: Path | None = None, **overrides: Any) -> LinkReport:
     if not folder.is_dir():
         raise OutputError(f"{folder}: no such output folder")
     return link_vault(folder)
+
+
+def build_site(out: Path | None = None, site: Path = Path("site"), *, diagram_check: bool = True,
+               source: Path | None = None, **overrides: Any) -> SiteResult:
+    """Build the static website of an output folder (needs ``sdgen[site]``); see ``sdgen.site``."""
+    return build_static_site(out or load_settings(overrides)[0].out, site, diagram_check=diagram_check,
+                 source=source)
 
 
 def regenerate_sections(

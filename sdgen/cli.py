@@ -240,6 +240,28 @@ def _parser() -> argparse.ArgumentParser:
                           parents=[common], epilog=_examples("sdgen link --out notes"), **_HELP)
     link.add_argument("--out", type=_path, help="the output folder (default: output)")
 
+    site = sub.add_parser(
+        "site", help="build a static website of the notes (mkdocs-material)", parents=[common],
+        description="Build a static website of an output folder: navigation by persona and "
+                    "category, search, callouts, links and Mermaid diagrams drawn in the page, "
+                    "with nothing fetched from another host. Needs: pip install 'sdgen[site]'",
+        epilog=_examples("sdgen site --out output --site site",
+                         "python -m http.server --directory site 8000   # then open "
+                         "http://127.0.0.1:8000",
+                         "sdgen site --strict   # exit 1 when a diagram or a link is broken"),
+        **_HELP)
+    site.add_argument("--out", type=_path, help="the output folder (default: output)")
+    site.add_argument("--site", type=_path, default=None,
+                      help="where the site is written, replacing a previous build (default: site)")
+    site.add_argument("--source", type=_path, default=None, metavar="DIR",
+                      help="also keep the site's mkdocs source here (mkdocs.yml and pages), "
+                           "for mkdocs build or mkdocs serve")
+    site.add_argument("--strict", action="store_true",
+                      help="exit 1 when a diagram does not parse, a link leads nowhere, or "
+                           "mkdocs warns (the site is built all the same)")
+    site.add_argument("--no-diagram-check", dest="diagram_check", action="store_false",
+                      help=_NO_DIAGRAM_CHECK)
+
     sub.add_parser("providers", help="list the registered providers")
     completion = sub.add_parser(
         "completion", help="print the shell completion script: bash, zsh or fish",
@@ -485,6 +507,23 @@ def _cmd_link(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _cmd_site(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from pathlib import Path
+
+    from .api import build_site
+
+    result = build_site(args.out, args.site or Path("site"), diagram_check=args.diagram_check,
+                        source=args.source)
+    for problem in result.problems:
+        print(f"problem: {problem}", file=err)
+    for warning in result.warnings:
+        print(f"mkdocs: {warning}", file=err)
+    diagrams = f", {result.diagrams} diagram(s) checked" if args.diagram_check else ""
+    print(f"site: {result.pages} page(s){diagrams} in {result.seconds:.1f} s -> "
+          f"{result.site / 'index.html'}", file=out)
+    return 1 if args.strict and not result.clean else 0
+
+
 def _cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .api import chat
     from .conversation import ChatIO
@@ -529,7 +568,8 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
 
     configure_logging(args.verbose, err)
     commands = {"generate": _cmd_generate, "personas": _cmd_personas, "validate": _cmd_validate,
-                "regen": _cmd_regen, "chat": _cmd_chat, "batch": _cmd_batch, "link": _cmd_link}
+                "regen": _cmd_regen, "chat": _cmd_chat, "batch": _cmd_batch, "link": _cmd_link,
+                "site": _cmd_site}
     try:
         if args.command == "completion":
             from argcomplete.shell_integration import shellcode

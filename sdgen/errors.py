@@ -7,6 +7,7 @@
     ├── NoteError                   a note that cannot be read or validated
     │   └── SectionNotFoundError    regen: no section of the note matches the name given
     ├── OutputError                 the output folder cannot be written
+    ├── SiteError                   sdgen site: no mkdocs-material, no notes, or a build failure
     ├── AnswerRejectedError         no valid answer within the answers allowed, or the model
     │                               declined (exit 1); carries the last answer as a draft
     ├── RunStoppedError             the run stopped (a rejected key) before this topic's call
@@ -49,6 +50,10 @@ class SectionNotFoundError(NoteError):
 
 class OutputError(SdgenError):
     pass
+
+
+class SiteError(SdgenError):
+    """The static site cannot be built."""
 
 
 class AnswerRejectedError(SdgenError):

@@ -18,7 +18,8 @@ from pathlib import Path
 from .files import atomic_write
 from .notes import INDEX_NOTE, format_markdown, front_matter_block, walk_notes
 
-__all__ = ["HOME_TITLE", "NoteRecord", "notes_in", "update_index", "write_home", "write_index"]
+__all__ = ["HOME_TITLE", "NoteRecord", "listed_notes", "notes_in", "update_index", "write_home",
+           "write_index"]
 
 HOME_TITLE = "System design notes"
 INDEX_TAG = "sdgen-index"
@@ -66,7 +67,7 @@ def write_index(folder: Path, persona: str, notes: Iterable[NoteRecord]) -> Path
     return index
 
 
-def _listed(index: Path) -> list[Path]:
+def listed_notes(index: Path) -> list[Path]:
     """The notes an index lists, in its order."""
     try:
         text = index.read_text(encoding="utf-8")
@@ -80,7 +81,7 @@ def update_index(folder: Path, persona: str, ordered: Iterable[NoteRecord] = ())
     previous index, the ``ordered`` ones (a run's topic order) follow, then any other. None when
     the folder holds no note."""
     on_disk = {r.path: r for r in notes_in(folder)} if folder.is_dir() else {}
-    order = [*_listed(folder / INDEX_NOTE), *(r.path for r in ordered), *sorted(on_disk)]
+    order = [*listed_notes(folder / INDEX_NOTE), *(r.path for r in ordered), *sorted(on_disk)]
     listed = [on_disk[p] for p in dict.fromkeys(order) if p in on_disk]
     return write_index(folder, persona, listed) if listed else None
 

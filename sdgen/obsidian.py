@@ -1,0 +1,229 @@
+"""Obsidian Markdown as Python-Markdown (mkdocs) reads it, for the static site.
+
+Obsidian and Python-Markdown disagree on four things a note uses:
+
+- callouts (``> [!TIP]- Title``) are admonitions (``??? tip "Title"``), their body indented;
+- wikilinks (``[[path|label]]``, ``[[path#Heading]]``) are relative Markdown links to pages;
+- nested lists: Python-Markdown nests by four spaces, mdformat (like CommonMark) by the width of
+  the parent's marker (two for ``-``, three for ``1.``);
+- raw HTML and remote images pass through to a page: here they become text and links, so that a
+  page never asks another host for anything.
+
+Fenced code and diagrams are never touched, except for the indentation of the block they sit in.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+__all__ = ["ADMONITION_TYPES", "Converted", "LinkTargets", "to_python_markdown"]
+
+# Obsidian's callout types and their aliases, as mkdocs-material's admonition types.
+ADMONITION_TYPES = {
+    "note": "note", "abstract": "abstract", "summary": "abstract", "tldr": "abstract",
+    "info": "info", "todo": "info", "tip": "tip", "hint": "tip", "important": "tip",
+    "success": "success", "check": "success", "done": "success", "question": "question",
+    "help": "question", "faq": "question", "warning": "warning", "caution": "warning",
+    "attention": "warning", "failure": "failure", "fail": "failure", "missing": "failure",
+    "danger": "danger", "error": "danger", "bug": "bug", "example": "example", "quote": "quote",
+    "cite": "quote",
+}
+
+_CALLOUT = re.compile(r"^>\s?\[!([\w-]+)\]([+-]?)[ \t]*(.*)$")
+_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
+_LIST_MARKER = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
+_WIKILINK = re.compile(r"(!?)\[\[([^\]|#\n]*)(#[^\]|\n]*)?(?:\|([^\]\n]*))?\]\]")
+_CODE_SPAN = re.compile(r"(`+)[^`].*?\1|(`+)\2")
+_REMOTE_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?((?:https?:)?//[^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# Inline HTML a note may keep: formatting that asks nothing of another host.
+_KEPT_TAGS = {"br", "sub", "sup", "kbd", "mark", "b", "i", "em", "strong", "u", "s", "small",
+              "abbr", "code", "details", "summary", "hr"}
+_TAG = re.compile(r"</?([A-Za-z][\w-]*)(?=[\s/>])[^<>\n]*>")  # not an autolink (<https://...>)
+
+
+@dataclass
+class Converted:
+    """A page's Markdown, and what could not be carried over as written."""
+
+    text: str
+    unresolved: list[str] = field(default_factory=list)  # wikilinks to no page of the site
+
+
+class LinkTargets:
+    """Where a wikilink leads, resolved as Obsidian resolves it: relative to the linking note,
+    from the vault root, by a unique path suffix (the linking note's own persona first), or
+    by a note's title or alias (any case)."""
+
+    def __init__(self, pages: Iterable[str], names: dict[str, str]) -> None:
+        self.pages = {p.casefold(): p for p in pages}  # "senior/messaging/idempotent-writes.md"
+        self.suffixes: dict[str, list[str]] = {}
+        for page in self.pages.values():
+            parts = page.removesuffix(".md").casefold().split("/")
+            for i in range(len(parts)):
+                self.suffixes.setdefault("/".join(parts[i:]), []).append(page)
+        self.names = {name.casefold(): page for name, page in names.items()}
+
+    def resolve(self, target: str, page: str) -> str | None:
+        target = target.strip().removesuffix(".md")
+        if not target:
+            return page  # "[[#Heading]]": a heading of the page itself
+        here = PurePosixPath(page).parent
+        for candidate in (here / target, PurePosixPath(target)):
+            found = self.pages.get(f"{_normalized(candidate)}.md".casefold())
+            if found:
+                return found
+        owners = self.suffixes.get(target.casefold(), [])
+        if owners:
+            top = page.split("/", 1)[0]
+            return min(owners, key=lambda p: (p.split("/", 1)[0] != top, p.count("/"), p))
+        return self.names.get(target.casefold())
+
+
+def _normalized(path: PurePosixPath) -> str:
+    parts: list[str] = []
+    for part in path.parts:
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in (".", ""):
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _relative(target: str, page: str) -> str:
+    """``target`` (a site page) as a link from ``page``."""
+    return posixpath.relpath(target, posixpath.dirname(page) or ".")
+
+
+def _outside_code_spans(line: str, change: Callable[[str], str]) -> str:
+    """``change`` applied to the parts of a line outside inline code."""
+    if "`" not in line:
+        return change(line)
+    pieces, cursor = [], 0
+    for span in _CODE_SPAN.finditer(line):
+        pieces += [change(line[cursor:span.start()]), span.group(0)]
+        cursor = span.end()
+    pieces.append(change(line[cursor:]))
+    return "".join(pieces)
+
+
+class _Inline:
+    """The inline conversions of one page: wikilinks, remote images, raw HTML."""
+
+    def __init__(self, page: str, targets: LinkTargets, slugify: Callable[[str, str], str],
+                 converted: Converted) -> None:
+        self.page, self.targets, self.slugify, self.converted = page, targets, slugify, converted
+
+    def _link(self, match: re.Match[str]) -> str:
+        _, target, heading, label = match.groups()
+        words = (label or "").strip() or (heading or "").lstrip("#").strip() or target.strip()
+        words = words.replace("[", "\\[").replace("]", "\\]")
+        found = self.targets.resolve(target, self.page)
+        if found is None:
+            self.converted.unresolved.append(match.group(0))
+            return words
+        href = "" if found == self.page else _relative(found, self.page)
+        if heading and heading.strip("# "):
+            href += "#" + self.slugify(heading.lstrip("#").strip(), "-")
+        return f"[{words}]({href})" if href else words  # slugs: no space to bracket
+
+    @staticmethod
+    def _tag(match: re.Match[str]) -> str:
+        if match.group(1).lower() in _KEPT_TAGS and " src" not in match.group(0).lower():
+            return match.group(0)
+        return html.escape(match.group(0), quote=False)
+
+    def __call__(self, text: str) -> str:
+        if "<" in text:
+            text = _TAG.sub(self._tag, text)
+        if "](" in text and "![" in text:
+            text = _REMOTE_IMAGE.sub(lambda m: f"[{m.group(1) or 'image'}]({m.group(2)})", text)
+        if "[[" in text:
+            text = _WIKILINK.sub(self._link, text)
+        return text
+
+
+def _callout_title(inline: _Inline, title: str) -> str:
+    """A callout's title as an admonition's quoted title: its links as their words."""
+    title = _WIKILINK.sub(lambda m: (m.group(4) or m.group(2)).strip(), title)
+    return html.escape(title.strip(), quote=False).replace('"', "&quot;")
+
+
+class _Lists:
+    """Nested list items and their content re-indented from marker width to four spaces a
+    level, the way Python-Markdown nests them."""
+
+    def __init__(self) -> None:
+        self.levels: list[int] = []  # the content column of each open list item
+
+    def line(self, line: str, in_fence: bool) -> str:
+        if not line.strip():
+            return line
+        indent = len(line) - len(line.lstrip(" "))
+        while self.levels and indent < self.levels[-1]:
+            self.levels.pop()
+        if not self.levels and indent == 0 and not _LIST_MARKER.match(line):
+            return line
+        column = self.levels[-1] if self.levels else 0
+        new = 4 * len(self.levels) + (indent - column)
+        marker = None if in_fence else _LIST_MARKER.match(line)
+        if marker:
+            self.levels.append(indent + len(marker.group(2)) + max(1, len(marker.group(3))))
+        return " " * new + line[indent:]
+
+
+def _convert(lines: list[str], inline: _Inline) -> list[str]:
+    out: list[str] = []
+    lists = _Lists()
+    fence: str | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        opening = _FENCE.match(line)
+        if fence is not None:
+            if opening and opening.group(2)[0] == fence[0] and len(opening.group(2)) >= len(fence) \
+                    and not line.strip()[len(opening.group(2)):].strip():
+                fence = None
+            out.append(lists.line(line, in_fence=True))
+            i += 1
+            continue
+        if opening:
+            fence = opening.group(2)
+            out.append(lists.line(line, in_fence=False))
+            i += 1
+            continue
+        callout = _CALLOUT.match(line)
+        if callout:
+            kind, fold, title = callout.groups()
+            inner = []
+            i += 1
+            while i < len(lines) and lines[i].startswith(">"):
+                inner.append(lines[i][2:] if lines[i].startswith("> ") else lines[i][1:])
+                i += 1
+            marker = {"": "!!!", "-": "???", "+": "???+"}[fold]
+            admonition = ADMONITION_TYPES.get(kind.lower(), "note")
+            head = f"{marker} {admonition}"
+            if title.strip():
+                head += f' "{_callout_title(inline, title)}"'
+            out += ["", head, ""]
+            out += [f"    {text}" if text.strip() else "" for text in _convert(inner, inline)]
+            out.append("")
+            lists.levels.clear()
+            continue
+        out.append(lists.line(_outside_code_spans(line, inline), in_fence=False))
+        i += 1
+    return out
+
+
+def to_python_markdown(body: str, page: str, targets: LinkTargets,
+                       slugify: Callable[[str, str], str]) -> Converted:
+    """A note's body (front matter apart) as mkdocs Markdown for the site page ``page``."""
+    converted = Converted("")
+    inline = _Inline(page, targets, slugify, converted)
+    converted.text = "\n".join(_convert(body.split("\n"), inline))
+    return converted

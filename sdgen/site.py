@@ -1,0 +1,372 @@
+"""The vault as a static website, readable on any device without Obsidian.
+
+    sdgen site --out output --site site
+
+Each note of the vault becomes a page of an mkdocs-material site whose configuration sdgen writes:
+navigation follows the vault (home note, persona, category, note, in index order), callouts
+become admonitions, wikilinks page links, front matter a title, tags and a line of properties.
+Mermaid is drawn in the page by the same Mermaid version the content check pins, served from the
+site itself: the site works offline and from a file share, and asks no other host for anything.
+
+The site is built in a folder beside its destination and swapped in whole: an interrupted build
+leaves the previous site as it was. A diagram Mermaid's parser rejects is reported by note and
+page (the page shows Mermaid's error picture, as Obsidian would), and the site still builds.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .diagrams import DiagramCheckUnavailableError, check_mermaid
+from .errors import SiteError
+from .markdown import parse_document
+from .notes import INDEX_NOTE, read_note_text, split_note, walk_notes
+from .obsidian import LinkTargets, to_python_markdown
+from .vault import HOME_TITLE, INDEX_TAG, listed_notes
+
+__all__ = ["INSTALL_HINT", "SitePage", "SiteProblem", "SiteResult", "build_site", "site_pages"]
+
+INSTALL_HINT = "pip install 'sdgen[site]'"
+ASSETS = Path(__file__).resolve().parent / "_site"
+MERMAID = Path(__file__).resolve().parent / "_mermaid" / "mermaid.min.js"
+MARKER = ".sdgen-site"  # in a folder sdgen built: the only kind of folder it replaces
+_SHOWN = ("persona", "category", "model")  # front matter shown on a page; the rest is for tools
+
+
+@dataclass(frozen=True)
+class SitePage:
+    """A note of the vault as a page of the site."""
+
+    source: Path  # the note in the vault
+    page: str  # its Markdown page in the site's source: "senior/messaging/idempotent-writes.md"
+    title: str
+    category: str | None = None
+    index: bool = False  # the home note or a persona index
+
+    @property
+    def url(self) -> str:
+        return self.page.removesuffix(".md") + ".html"
+
+
+@dataclass(frozen=True)
+class SiteProblem:
+    """Something a reader of the site would see as broken, by note, line and page."""
+
+    source: Path
+    page: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else str(self.source)
+        return f"{where}: {self.message} (page {self.page})"
+
+
+@dataclass
+class SiteResult:
+    site: Path
+    pages: int = 0
+    diagrams: int = 0
+    problems: list[SiteProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # mkdocs's own, as it words them
+    seconds: float = 0.0
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems and not self.warnings
+
+
+def _require_mkdocs() -> None:
+    try:
+        import material  # noqa: F401
+        import mkdocs  # noqa: F401
+    except ImportError:
+        raise SiteError(f"sdgen site needs mkdocs-material: {INSTALL_HINT}") from None
+
+
+# The vault, in reading order.
+
+def site_pages(out: Path) -> list[SitePage]:
+    """Every page of the site in navigation order: the home note, then each persona's index
+    and its notes in index order (notes no index lists follow, by path)."""
+    if not out.is_dir():
+        raise SiteError(f"{out}: no such output folder")
+    pages: list[SitePage] = []
+    if (out / INDEX_NOTE).is_file():
+        pages.append(SitePage(out / INDEX_NOTE, INDEX_NOTE, HOME_TITLE, index=True))
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        notes = {path: meta for path, meta in walk_notes(folder)}
+        if not notes:
+            continue
+        index = folder / INDEX_NOTE
+        if index.is_file():
+            pages.append(SitePage(index, f"{folder.name}/{INDEX_NOTE}", f"{folder.name} notes",
+                                  index=True))
+        for path in dict.fromkeys([*listed_notes(index), *sorted(notes)]):
+            if path not in notes:
+                continue
+            meta = notes[path]
+            category = meta.get("category")
+            pages.append(SitePage(path, path.relative_to(out).as_posix(),
+                                  str(meta.get("title") or path.stem),
+                                  category if isinstance(category, str) else None))
+    return pages
+
+
+def _nav(pages: list[SitePage]) -> list[Any]:
+    """mkdocs's ``nav``: Home, then a section per persona holding its index and one section per
+    category, in the order the pages come."""
+    nav: list[Any] = []
+    sections: dict[str, list[Any]] = {}
+    categories: dict[tuple[str, str], list[Any]] = {}
+    for page in pages:
+        if page.page == INDEX_NOTE:
+            nav.append({"Home": page.page})
+            continue
+        persona = page.page.split("/", 1)[0]
+        if persona not in sections:
+            sections[persona] = []
+            nav.append({persona: sections[persona]})
+        entry = page.page if page.index else {page.title: page.page}
+        if page.category is None or page.index:
+            sections[persona].append(entry)
+            continue
+        key = (persona, page.category)
+        if key not in categories:
+            categories[key] = []
+            sections[persona].append({page.category: categories[key]})
+        categories[key].append(entry)
+    return nav
+
+
+# One page's Markdown.
+
+def _properties(meta: dict[str, Any]) -> str:
+    shown = [str(meta[key]) for key in _SHOWN if isinstance(meta.get(key), str | int | float)]
+    created = str(meta.get("created") or "")[:10]
+    if created:
+        shown.append(created)
+    if not shown:
+        return ""
+    words = " · ".join(html.escape(value, quote=False) for value in shown)
+    return f'<p class="sdgen-properties">{words}</p>'
+
+
+def _with_properties(body: str, properties: str) -> str:
+    """The properties line under the note's title (or at its top when it has none)."""
+    if not properties:
+        return body
+    lines = body.split("\n")
+    for i, line in enumerate(lines[:40]):
+        if line.startswith("# "):
+            return "\n".join([*lines[:i + 1], "", properties, "", *lines[i + 1:]])
+    return f"{properties}\n\n{body}"
+
+
+def _page_front_matter(page: SitePage, meta: dict[str, Any]) -> str:
+    """What mkdocs-material reads: the title, and the tags a reader can use."""
+    tags = [str(t) for t in meta.get("tags") or [] if isinstance(t, str) and t != INDEX_TAG]
+    front: dict[str, Any] = {"title": page.title}
+    if tags:
+        front["tags"] = tags
+    return "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n\n"
+
+
+def _diagram_problems(page: SitePage, text: str) -> tuple[int, list[SiteProblem]]:
+    """Mermaid's verdict on each diagram of a note, as problems at their lines in the note."""
+    count, problems = 0, []
+    doc = parse_document(text)
+    for fence in doc.fences:
+        if fence.info != "mermaid" or not fence.closed:
+            continue
+        count += 1
+        verdict = check_mermaid(fence.content)
+        if not verdict.ok:
+            line = doc.line_offset + fence.line + 1 + (verdict.line or 1)
+            problems.append(SiteProblem(page.source, page.url,
+                                        f"a Mermaid diagram does not parse: {verdict.message}",
+                                        line))
+    return count, problems
+
+
+def _slugify(text: str, separator: str) -> str:
+    from markdown.extensions.toc import slugify
+
+    return str(slugify(text, separator))  # the heading ids of the pages: anchors must match
+
+
+def _write_pages(pages: list[SitePage], docs: Path, result: SiteResult, diagram_check: bool) -> None:
+    names: dict[str, str] = {}
+    for page in pages:
+        if not page.index:
+            names.setdefault(page.title, page.page)
+    targets = LinkTargets((p.page for p in pages), names)
+    for page in pages:
+        text = read_note_text(page.source)
+        meta, _, body = split_note(text)
+        if diagram_check and not page.index:
+            count, problems = _diagram_problems(page, text)
+            result.diagrams += count
+            result.problems += problems
+        converted = to_python_markdown(body, page.page, targets, _slugify)
+        for link in converted.unresolved:
+            result.problems.append(SiteProblem(page.source, page.url,
+                                               f"{link} leads to no note; shown as its words"))
+        markdown = converted.text
+        if not page.index:
+            markdown = _with_properties(markdown, _properties(meta))
+        target = docs / page.page
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(_page_front_matter(page, meta) + markdown, encoding="utf-8")
+    result.pages = len(pages)
+
+
+# The mkdocs configuration sdgen writes.
+
+_MERMAID_FENCE = "!!python/name:pymdownx.superfences.fence_div_format"
+
+
+def _config(pages: list[SitePage], site_dir: Path, title: str) -> str:
+    config = {
+        "site_name": title,
+        "docs_dir": "docs",
+        "site_dir": str(site_dir),
+        "use_directory_urls": False,  # page.html links: the site opens from a file share too
+        "theme": {
+            "name": "material",
+            "custom_dir": "overrides",
+            "font": False,  # no Google Fonts: the site asks no other host for anything
+            "features": ["navigation.indexes", "navigation.top", "navigation.footer",
+                         "search.highlight", "content.code.copy", "toc.follow"],
+        },
+        "plugins": ["search", "tags", "offline"],  # offline: search works from a file share too
+        "markdown_extensions": [
+            {"toc": {"permalink": True}}, "admonition", "pymdownx.details", "attr_list",
+            "md_in_html", "tables", "footnotes", "def_list", "pymdownx.tilde", "pymdownx.mark",
+            {"pymdownx.tasklist": {"custom_checkbox": True}},
+            {"pymdownx.superfences": {"custom_fences": [
+                {"name": "mermaid", "class": "mermaid-diagram", "format": "MERMAID_FENCE"}]}},
+        ],
+        "extra_css": ["assets/sdgen.css"],
+        "extra_javascript": ["assets/mermaid.min.js", "assets/sdgen-site.js"],
+        # Served from the site: the offline plugin would fetch it from unpkg.com.
+        "extra": {"polyfills": ["assets/iframe-worker-shim.js"]},
+        "validation": {"nav": {"omitted_files": "warn", "not_found": "warn"},
+                       "links": {"not_found": "warn", "anchors": "warn",
+                                 "unrecognized_links": "warn"}},
+        "nav": _nav(pages),
+    }
+    text = yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
+    return text.replace("MERMAID_FENCE", _MERMAID_FENCE)
+
+
+def _write_source(pages: list[SitePage], source: Path, site: Path, result: SiteResult,
+                  diagram_check: bool) -> Path:
+    docs = source / "docs"
+    _write_pages(pages, docs, result, diagram_check)
+    assets = docs / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    for name in ("sdgen.css", "sdgen-site.js", "iframe-worker-shim.js"):
+        shutil.copyfile(ASSETS / name, assets / name)
+    shutil.copyfile(MERMAID, assets / "mermaid.min.js")
+    shutil.copytree(ASSETS / "overrides", source / "overrides")
+    config = source / "mkdocs.yml"
+    config.write_text(_config(pages, site, HOME_TITLE), encoding="utf-8")
+    return config
+
+
+class _Warnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(" ".join(record.getMessage().split()))
+
+
+@contextmanager
+def _mkdocs_warnings() -> Iterator[list[str]]:
+    """mkdocs's warnings collected, not printed (sdgen words the outcome itself)."""
+    logger = logging.getLogger("mkdocs")
+    handler = _Warnings()
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _mkdocs_build(config_file: Path, site_dir: Path) -> list[str]:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    with _mkdocs_warnings() as warnings:
+        try:
+            config = load_config(str(config_file), strict=False, site_dir=str(site_dir))
+            build(config)
+        except MkDocsException as exc:
+            raise SiteError(f"mkdocs could not build the site: {exc}") from None
+    return warnings
+
+
+def _check_replaceable(folder: Path) -> None:
+    if folder.exists() and (not folder.is_dir()
+                            or (any(folder.iterdir()) and not (folder / MARKER).is_file())):
+        raise SiteError(f"{folder}: exists and is not a folder sdgen site wrote; choose another")
+
+
+def _replace(folder: Path, built: Path, work: Path) -> None:
+    """Put a built folder where the old one was, in two renames."""
+    (built / MARKER).write_text("written by sdgen site; replaced whole by the next build\n",
+                                encoding="utf-8")
+    if folder.exists():
+        folder.rename(work / f"previous-{folder.name}")
+    os.replace(built, folder)
+
+
+def build_site(out: Path, site: Path, *, diagram_check: bool = True,
+               source: Path | None = None) -> SiteResult:
+    """Build the static site of the vault ``out`` into ``site`` (replacing the previous build);
+    with ``source``, keep there the mkdocs source it was built from (``mkdocs.yml`` and pages),
+    for ``mkdocs build`` or ``mkdocs serve`` by hand."""
+    _require_mkdocs()
+    started = time.perf_counter()
+    out, site = out.resolve(), site.resolve()
+    for folder in (site, *([source.resolve()] if source else [])):
+        if folder == out or out.is_relative_to(folder):
+            raise SiteError(f"{folder}: cannot hold the vault it is built from")
+        _check_replaceable(folder)
+    pages = site_pages(out)
+    if not [p for p in pages if not p.index]:
+        raise SiteError(f"{out}: no notes to publish (write some with sdgen generate)")
+    result = SiteResult(site)
+    site.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".sdgen-site-", dir=site.parent) as temporary:
+        work = Path(temporary)
+        try:
+            config = _write_source(pages, work / "source", site, result, diagram_check)
+        except DiagramCheckUnavailableError as exc:
+            raise SiteError(f"{exc} (sdgen site --no-diagram-check builds without it)") from None
+        result.warnings = _mkdocs_build(config, work / "site")
+        _replace(site, work / "site", work)
+        if source is not None:
+            source.resolve().parent.mkdir(parents=True, exist_ok=True)
+            _replace(source.resolve(), work / "source", work)
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,368 @@
+"""`sdgen site`: the demo vault as a static website, checked in a real browser (Chromium).
+
+The browser tests drive the system's Chromium (Debian's ``chromium``) through Playwright; CI
+installs it (``.ci/run``) and sets SDGEN_BROWSER_TESTS=required, so that there they fail
+rather than skip when it is missing. A screenshot of a drawn diagram is kept in
+``build/artifacts/`` (or $SDGEN_ARTIFACTS) for a person to open.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sdgen.cli import run
+from sdgen.site import build_site, site_pages
+
+ROOT = Path(__file__).resolve().parents[1]
+INDEX = ROOT / "examples" / "topics.yaml"
+RECORDINGS = ROOT / "examples" / "recordings"
+ARTIFACTS = Path(os.environ.get("SDGEN_ARTIFACTS") or ROOT / "build" / "artifacts")
+CALLOUT = re.compile(r"^(?:>\s?)+\[![\w-]+\]", re.MULTILINE)
+FENCE = re.compile(r"^(`{3,}|~{3,})([^\n]*)\n.*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+@pytest.fixture(scope="module")
+def vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo vault: seven notes of the five personas, replayed offline."""
+    out = tmp_path_factory.mktemp("vault") / "output"
+    assert run(["generate", "--index", str(INDEX), "--replay", str(RECORDINGS), "--out",
+                str(out), "-q"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def site(vault: Path) -> Path:
+    folder = vault.parent / "site"
+    result = build_site(vault, folder, source=vault.parent / "site-source")
+    assert result.problems == [] and result.warnings == []
+    return folder
+
+
+# Without a browser.
+
+def test_demo_site_has_every_page_in_vault_order(vault: Path, site: Path) -> None:
+    pages = site_pages(vault)
+    assert [p.page for p in pages][:3] == ["index.md", "emoji/index.md",
+                                           "emoji/caching/content-delivery-network.md"]
+    assert {p.page.split("/")[0] for p in pages if not p.index} == {
+        "emoji", "interview", "obsidian", "senior", "visual"}
+    for page in pages:
+        assert (site / page.url).is_file(), page.url
+    assert (site / "assets" / "mermaid.min.js").is_file()
+    assert not list(site.rglob("*.md")), "the site serves pages, not the notes' Markdown"
+    html = (site / "index.html").read_text()
+    nav = " ".join(re.sub(r"<[^>]+>", " ", html[html.index("md-nav--primary"):
+                                                 html.index('class="md-content')]).split())
+    # Home, then persona, category and note, in index order.
+    order = [nav.index(t) for t in (" Home ", " emoji ", "Content Delivery Network", " interview ",
+                                    " senior ", "Consistent Hashing", "Idempotent Writes")]
+    assert order == sorted(order)
+
+
+def test_front_matter_is_shown_deliberately(vault: Path, site: Path) -> None:
+    html = (site / "obsidian/scalability-patterns/rate-limiter.html").read_text()
+    assert '<p class="sdgen-properties">obsidian · Scalability Patterns · claude' in html
+    assert "persona/obsidian" in html  # a tag a reader can see
+    for hidden in ("body_hash", "input_hash", "prompt_hash", "input_tokens"):
+        assert hidden not in html
+
+
+def test_mkdocs_strict_build_of_the_kept_source_has_no_warning(site: Path) -> None:
+    source = site.parent / "site-source"
+    built = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f",
+                            str(source / "mkdocs.yml"), "-d", str(site.parent / "strict-site")],
+                           capture_output=True, text=True, env={**os.environ,
+                                                                "NO_MKDOCS_2_WARNING": "1"})
+    assert built.returncode == 0, built.stderr
+    assert "WARNING" not in built.stderr
+
+
+def test_a_broken_diagram_is_reported_by_note_and_page_and_the_site_builds(
+        vault: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "vault"
+    shutil.copytree(vault, broken)
+    note = broken / "obsidian" / "scalability-patterns" / "rate-limiter.md"
+    text = note.read_text()
+    start = text.index("```mermaid\n") + len("```mermaid\n")
+    note.write_text(text[:start] + "flowchart LR\n  A[Load Balancer (L7)] --> B\n" +
+                    text[text.index("```", start):])
+    code = run(["site", "--out", str(broken), "--site", str(tmp_path / "site")])
+    captured = capsys.readouterr()
+    assert code == 0
+    line = text[:start].count("\n") + 2  # the diagram's second line, in the note
+    assert (f"problem: {note}:{line}: a Mermaid diagram does not parse" in captured.err)
+    assert "(page obsidian/scalability-patterns/rate-limiter.html)" in captured.err
+    assert (tmp_path / "site" / "obsidian/scalability-patterns/rate-limiter.html").is_file()
+    assert run(["site", "--out", str(broken), "--site", str(tmp_path / "site"), "--strict"]) == 1
+
+
+def test_site_refuses_to_replace_a_folder_it_did_not_build(vault: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    precious = tmp_path / "docs"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("mine")
+    assert run(["site", "--out", str(vault), "--site", str(precious)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("exists and is not a folder sdgen site wrote; choose another")
+    assert (precious / "thesis.txt").read_text() == "mine" and len(err.splitlines()) == 1
+
+
+def test_a_rebuild_replaces_the_site_whole(vault: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "site"
+    build_site(vault, folder)
+    (folder / "stale.html").write_text("old")
+    build_site(vault, folder)
+    assert not (folder / "stale.html").exists() and (folder / "index.html").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sdgen-site-")]
+
+
+def test_without_mkdocs_material_one_line_says_how_to_install(
+        vault: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "material", None)  # import material -> ImportError
+    assert run(["site", "--out", str(vault), "--site", "site"]) == 2
+    err = capsys.readouterr().err
+    assert err == "sdgen: error: sdgen site needs mkdocs-material: pip install 'sdgen[site]'\n"
+    assert not Path("site").exists()
+
+
+def test_an_empty_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    assert run(["site", "--out", str(tmp_path / "empty")]) == 2
+    assert "no notes to publish" in capsys.readouterr().err
+
+
+# In a browser.
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 64  # above the browser's parallel requests: no dropped SYNs
+    daemon_threads = True
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(site: Path) -> Iterator[str]:
+    server = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = _chromium()
+    if executable is None:
+        if os.environ.get("SDGEN_BROWSER_TESTS") == "required":
+            pytest.fail("no Chromium found, and SDGEN_BROWSER_TESTS=required")
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield chromium
+        chromium.close()
+
+
+class _Visit:
+    """One page opened in the browser, with what it logged and asked for."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        self.base = base
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _route(self, route: Any) -> None:
+        url = route.request.url
+        if url.startswith(self.base) or url.startswith(("data:", "blob:", "file:")):
+            route.continue_()
+        else:
+            self.foreign.append(url)
+            route.abort()
+
+    def open(self, url: str) -> Any:
+        self.page.goto(url)
+        self.page.wait_for_selector("html[data-diagrams=drawn]", state="attached",
+                                    timeout=20_000)
+        return self.page
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _diagram_count(note: Path) -> int:
+    return sum(1 for m in FENCE.finditer(note.read_text()) if m.group(2).strip() == "mermaid")
+
+
+def _callout_count(note: Path) -> int:
+    text = FENCE.sub("", note.read_text())
+    return len(CALLOUT.findall(text))
+
+
+def test_every_page_renders_in_a_browser(vault: Path, served: str, browser: Any) -> None:
+    visit = _Visit(browser, served)
+    checked_links: set[str] = set()
+    totals = {"diagrams": 0, "callouts": 0, "links": 0}
+    try:
+        for page_info in site_pages(vault):
+            page = visit.open(served + page_info.url)
+            where = page_info.url
+            diagrams = _diagram_count(page_info.source)
+            assert page.locator("div.mermaid-diagram").count() == diagrams, where
+            assert page.locator("div.mermaid-diagram > svg").count() == diagrams, where
+            assert page.locator('svg[aria-roledescription="error"]').count() == 0, where
+            assert "Syntax error in text" not in page.inner_text("body"), where
+            callouts = _callout_count(page_info.source)
+            admonitions = page.locator("article .admonition, article details").count()
+            assert admonitions == callouts, where
+            assert not re.search(r"\[![\w-]+\]", page.inner_text("article")), where
+            totals["diagrams"] += diagrams
+            totals["callouts"] += callouts
+            hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+            for href in hrefs:
+                url = href.split("#", 1)[0]
+                if not url.startswith(served) or url in checked_links:
+                    continue
+                with urllib.request.urlopen(url) as answer:
+                    assert answer.status == 200, (where, url)
+                checked_links.add(url)
+        totals["links"] = len(checked_links)
+        assert visit.errors == []
+        assert visit.foreign == []
+    finally:
+        visit.close()
+    # The demo holds diagrams, callouts and links: the checks above checked something.
+    assert totals["diagrams"] >= 3 and totals["callouts"] >= 3 and totals["links"] >= 13, totals
+
+
+def test_search_finds_a_note(served: str, browser: Any) -> None:
+    visit = _Visit(browser, served)
+    try:
+        page = visit.open(served + "index.html")
+        page.click("input.md-search__input")
+        page.keyboard.type("consistent hashing")  # typed: the search listens to keys
+        result = page.locator(".md-search-result__item a").first
+        result.wait_for(timeout=10_000)
+        assert "consistent-hashing.html" in (result.get_attribute("href") or "")
+        assert visit.errors == [] and visit.foreign == []
+    finally:
+        visit.close()
+
+
+def test_emoji_boxes_keep_their_right_edge(vault: Path, served: str, browser: Any) -> None:
+    """A box whose lines hold emoji: each line's closing bar stands in one column."""
+    visit = _Visit(browser, served)
+    try:
+        page = visit.open(served + "emoji/caching/content-delivery-network.html")
+        edges = page.evaluate("""() => {
+            const code = [...document.querySelectorAll('pre > code')]
+                .find(c => c.textContent.includes('Edge PoP'));
+            const lines = [];
+            const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+            const range = document.createRange();
+            while (walker.nextNode()) {
+                const node = walker.currentNode;
+                for (let i = 0; i < node.nodeValue.length; i++) {
+                    if (node.nodeValue[i] !== '│') continue;
+                    range.setStart(node, i); range.setEnd(node, i + 1);
+                    const box = range.getBoundingClientRect();
+                    lines.push([Math.round(box.top), Math.round(box.left)]);
+                }
+            }
+            return lines;
+        }""")
+        rows: dict[int, list[int]] = {}
+        for top, left in edges:
+            rows.setdefault(top, []).append(left)
+        boxed = [sorted(lefts) for lefts in rows.values() if len(lefts) == 6]
+        assert len(boxed) >= 3, rows  # the three lines of the three Edge PoP boxes
+        for column in zip(*boxed, strict=True):
+            assert max(column) - min(column) <= 1, boxed
+    finally:
+        visit.close()
+
+
+def test_a_diagram_is_drawn_as_a_picture(served: str, browser: Any) -> None:
+    from PIL import Image
+
+    visit = _Visit(browser, served)
+    try:
+        page = visit.open(served + "obsidian/scalability-patterns/rate-limiter.html")
+        page.add_style_tag(content=".md-header { display: none; }")  # it would cover the top
+        diagram = page.locator("div.mermaid-diagram > svg").first
+        diagram.scroll_into_view_if_needed()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shot = ARTIFACTS / "site-diagram.png"
+        diagram.screenshot(path=str(shot))
+    finally:
+        visit.close()
+    with Image.open(shot) as image:
+        pixels = image.convert("L")
+        width, height = pixels.size
+        histogram = pixels.histogram()
+    assert width > 100 and height > 100
+    background = max(histogram)
+    assert background < 0.97 * width * height, "the picture is blank"
+    assert sum(1 for count in histogram if count) > 16, "the picture is flat"
+
+
+def test_the_site_opens_from_a_file_share(site: Path, browser: Any) -> None:
+    """No server: pages open as files, diagrams drawn, nothing asked of another host."""
+    visit = _Visit(browser, "file://")
+    try:
+        page = visit.open((site / "obsidian/scalability-patterns/rate-limiter.html").as_uri())
+        assert page.locator("div.mermaid-diagram > svg").count() == 3
+        page.click("text=Scalability Patterns >> nth=0")
+        assert visit.errors == [] and visit.foreign == []
+    finally:
+        visit.close()
+
+
+def test_the_browser_draws_what_the_diagram_check_rejects_as_an_error(
+        vault: Path, tmp_path: Path, browser: Any) -> None:
+    """The site is the last diagram check: Mermaid in the page agrees with sdgen's verdict."""
+    broken = tmp_path / "vault"
+    shutil.copytree(vault, broken)
+    note = broken / "senior" / "scalability-patterns" / "consistent-hashing.md"
+    note.write_text(note.read_text() + "\n```mermaid\nflowchart LR\n  A[Load Balancer (L7)] --> B\n```\n")
+    result = build_site(broken, tmp_path / "site")
+    assert [p.page for p in result.problems] == ["senior/scalability-patterns/consistent-hashing.html"]
+    visit = _Visit(browser, "file://")
+    try:
+        page = visit.open((tmp_path / "site" / result.problems[0].page).as_uri())
+        assert page.locator('svg[aria-roledescription="error"]').count() == 1
+        assert "Syntax error in text" in page.inner_text("body")
+    finally:
+        visit.close()
