@@ -34,7 +34,7 @@ from .errors import SiteError
 from .markdown import parse_document
 from .notes import INDEX_NOTE, read_note_text, split_note, walk_notes
 from .obsidian import LinkTargets, to_python_markdown
-from .vault import HOME_TITLE, INDEX_TAG, listed_notes
+from .vault import HOME_TITLE, INDEX_TAG, home_note, listed_notes
 
 __all__ = ["INSTALL_HINT", "SitePage", "SiteProblem", "SiteResult", "build_site", "site_pages"]
 
@@ -54,6 +54,7 @@ class SitePage:
     title: str
     category: str | None = None
     index: bool = False  # the home note or a persona index
+    text: str | None = None  # the page's note when it is not on disk (a vault with no home note)
 
     @property
     def url(self) -> str:
@@ -104,9 +105,11 @@ def site_pages(out: Path) -> list[SitePage]:
     if not out.is_dir():
         raise SiteError(f"{out}: no such output folder")
     pages: list[SitePage] = []
-    if (out / INDEX_NOTE).is_file():
-        pages.append(SitePage(out / INDEX_NOTE, INDEX_NOTE, HOME_TITLE, index=True))
-    for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+    home = None if (out / INDEX_NOTE).is_file() else home_note(out)  # the site needs a home
+    if home or (out / INDEX_NOTE).is_file():
+        pages.append(SitePage(out / INDEX_NOTE, INDEX_NOTE, HOME_TITLE, index=True, text=home))
+    folders = (p for p in out.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    for folder in sorted(folders):
         notes = {path: meta for path, meta in walk_notes(folder)}
         if not notes:
             continue
@@ -187,7 +190,7 @@ def _page_front_matter(page: SitePage, meta: dict[str, Any]) -> str:
 def _diagram_problems(page: SitePage, text: str) -> tuple[int, list[SiteProblem]]:
     """Mermaid's verdict on each diagram of a note, as problems at their lines in the note."""
     count, problems = 0, []
-    doc = parse_document(text)
+    doc = parse_document(text, blocks_only=True)
     for fence in doc.fences:
         if fence.info != "mermaid" or not fence.closed:
             continue
@@ -214,7 +217,7 @@ def _write_pages(pages: list[SitePage], docs: Path, result: SiteResult, diagram_
             names.setdefault(page.title, page.page)
     targets = LinkTargets((p.page for p in pages), names)
     for page in pages:
-        text = read_note_text(page.source)
+        text = page.text if page.text is not None else read_note_text(page.source)
         meta, _, body = split_note(text)
         if diagram_check and not page.index:
             count, problems = _diagram_problems(page, text)

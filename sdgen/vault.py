@@ -18,7 +18,7 @@ from pathlib import Path
 from .files import atomic_write
 from .notes import INDEX_NOTE, format_markdown, front_matter_block, walk_notes
 
-__all__ = ["HOME_TITLE", "NoteRecord", "listed_notes", "notes_in", "update_index", "write_home",
+__all__ = ["HOME_TITLE", "NoteRecord", "home_note", "listed_notes", "notes_in", "update_index", "write_home",
            "write_index"]
 
 HOME_TITLE = "System design notes"
@@ -86,8 +86,9 @@ def update_index(folder: Path, persona: str, ordered: Iterable[NoteRecord] = ())
     return write_index(folder, persona, listed) if listed else None
 
 
-def write_home(out: Path) -> Path | None:
-    """The vault's home note: each persona index, and each category in it, with counts."""
+def home_note(out: Path) -> str | None:
+    """The text of the vault's home note: each persona index, and each category in it, with
+    counts. None when the vault holds no note."""
     lines = [f"# {HOME_TITLE}", ""]
     total = 0
     for folder in sorted(p for p in out.iterdir() if p.is_dir() and (p / INDEX_NOTE).is_file()):
@@ -106,7 +107,15 @@ def write_home(out: Path) -> Path | None:
             lines += [f"  - [[{persona}/index#{c}|{c}]]: {n}" for c, n in counts.items()]
     if not total:
         return None
-    home = out / INDEX_NOTE
     front = {"title": HOME_TITLE, "tags": [INDEX_TAG], "notes": total}
-    atomic_write(home, front_matter_block(front) + format_markdown("\n".join(lines) + "\n"))
+    return front_matter_block(front) + format_markdown("\n".join(lines) + "\n")
+
+
+def write_home(out: Path) -> Path | None:
+    """Write the vault's home note (see ``home_note``); None when the vault holds no note."""
+    text = home_note(out)
+    if text is None:
+        return None
+    home = out / INDEX_NOTE
+    atomic_write(home, text)
     return home

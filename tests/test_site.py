@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
@@ -118,6 +119,15 @@ def test_site_refuses_to_replace_a_folder_it_did_not_build(vault: Path, tmp_path
     err = capsys.readouterr().err.strip()
     assert err.endswith("exists and is not a folder sdgen site wrote; choose another")
     assert (precious / "thesis.txt").read_text() == "mine" and len(err.splitlines()) == 1
+
+
+def test_a_vault_without_its_home_note_gets_one_in_the_site(vault: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "vault"
+    shutil.copytree(vault, copy)
+    (copy / "index.md").unlink()
+    result = build_site(copy, tmp_path / "site")
+    assert result.clean and not (copy / "index.md").exists()  # the vault is not written to
+    assert "senior/index.html" in (tmp_path / "site" / "index.html").read_text()
 
 
 def test_a_rebuild_replaces_the_site_whole(vault: Path, tmp_path: Path) -> None:
@@ -363,6 +373,10 @@ def test_the_browser_draws_what_the_diagram_check_rejects_as_an_error(
     try:
         page = visit.open((tmp_path / "site" / result.problems[0].page).as_uri())
         assert page.locator('svg[aria-roledescription="error"]').count() == 1
-        assert "Syntax error in text" in page.inner_text("body")
+        text = page.inner_text("body")
+        pinned = json.loads((ROOT / "mermaid-bundle" / "package.json").read_text())
+        # Mermaid's error picture names the Mermaid drawing it: the one the content check pins.
+        assert "Syntax error in text" in text
+        assert f"mermaid version {pinned['dependencies']['mermaid']}" in text
     finally:
         visit.close()
