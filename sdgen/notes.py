@@ -10,10 +10,12 @@ persona's conversation is kept beside its note as a dot-file, for regenerating w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -278,6 +280,25 @@ def _save_draft(out: Path, final_path: Path, draft: NoteDraft) -> Path:
     atomic_write(path.with_suffix(".report.json"),
                  json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+RESCUE = "sdgen-rescued"  # under the system's temporary folder: often another disk
+
+
+def rescue_answer(out: Path, path: Path, draft: NoteDraft) -> Path | None:
+    """An answer whose note could not be written (a full disk) kept as a draft: in ``_drafts``
+    if that can still be written, else under the system's temporary folder. None when neither
+    can hold it: the answer was paid for, and is lost only when nowhere will take it."""
+    if not draft.body:
+        return None
+    draft.body = redact(draft.body, *known_secrets())
+    draft.error = draft.error or "the note could not be written"
+    with contextlib.suppress(OutputError):
+        return _save_draft(out, path, draft)
+    fallback = Path(tempfile.gettempdir()) / RESCUE / out.resolve().name
+    with contextlib.suppress(OutputError):
+        return _save_draft(fallback, fallback / path.relative_to(out), draft)
+    return None
 
 
 def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,

@@ -23,7 +23,7 @@ from .errors import AnswerRejectedError, AuthenticationError, OutputError, RunSt
 from .estimate import Price
 from .files import NoteLock
 from .jobs import AnswerPolicy, TopicJob
-from .notes import NoteDraft, TopicOutcome, input_hash, on_disk, save_note
+from .notes import NoteDraft, TopicOutcome, input_hash, on_disk, rescue_answer, save_note
 from .pipeline import refine, scripted_first_answer
 from .prompt import Prompt
 from .providers.base import Completion, Provider, TextCallback
@@ -163,7 +163,18 @@ class _Run:
             self.result.capped = self.result.capped or str(exc)
             self.stop.set()  # no new request; the calls in flight finish
             return  # this topic stays unfinished, for a rerun with a higher cap
-        except OutputError:
+        except OutputError as exc:
+            # A full disk: no new request (its answer could not be written either); this
+            # answer, paid for, is kept where it still can be, and the run ends in one line.
+            self.stop.set()
+            kept = rescue_answer(self.out, job.path, draft)
+            self.settle(i, TopicOutcome(
+                job.topic, "failed", kept, reason=f"{exc}" + (f"; its answer is kept in {kept}"
+                                                              if kept else ""),
+                calls=len(draft.completions), input_tokens=draft.input_tokens,
+                output_tokens=draft.output_tokens))
+            if kept:
+                raise OutputError(f"{exc} (the answer is kept in {kept})") from exc
             raise
         except SdgenError as exc:
             if self.stop.is_set():
@@ -216,12 +227,11 @@ async def run_jobs(jobs: Sequence[TopicJob], provider: Provider, out: Path,
     run.display.start(len(jobs))
     for i, job in enumerate(jobs):  # every topic waits its turn until a task takes it up
         run.display.update(i, job.topic, "queued", 0)
+    failure: BaseException | None = None
     try:
         done = await asyncio.gather(*tasks, return_exceptions=True)
-        failures = [d for d in done if isinstance(d, BaseException)
-                    and not isinstance(d, asyncio.CancelledError)]
-        if failures:
-            raise failures[0]
+        failure = next((d for d in done if isinstance(d, BaseException)
+                        and not isinstance(d, asyncio.CancelledError)), None)
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
@@ -230,7 +240,13 @@ async def run_jobs(jobs: Sequence[TopicJob], provider: Provider, out: Path,
         run.display.close()
         await provider.aclose()
         run.result.outcomes = [o for o in run.outcomes if o is not None]
-        finish_run(out, jobs, run.result, started)
+        try:
+            finish_run(out, jobs, run.result, started)
+        except OutputError:
+            if failure is None:
+                raise  # else the topic's own failure says more (where its answer is kept)
+    if failure is not None:
+        raise failure
     return run.result
 
 

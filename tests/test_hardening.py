@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -333,3 +334,82 @@ def test_workers_leave_when_their_parent_is_killed() -> None:
             alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
                      and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
         assert not alive, f"workers still alive after their parent died: {alive}"
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["threads", "processes"])
+def test_an_interrupt_while_a_large_answer_is_checked_exits_at_once_and_writes_nothing(
+        workers: list[str]) -> None:
+    """SIGTERM once a large answer has arrived (it is being validated or formatted): the run
+    exits within seconds, and no note appears afterwards that the report calls unfinished."""
+    import signal
+
+    sent = threading.Event()
+    paragraph = ("The gateway admits a request when its bucket holds a token, and each shard "
+                 "of the counter store answers within a millisecond. ") * 8
+
+    # A valid note whose last section runs on for 5 MB: validated, then formatted, for seconds.
+    text = answer("senior_valid.md").rstrip() + "\n\n" + (paragraph + "\n\n") * 5000
+
+    def large(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        start_stream(handler)
+        for start in range(0, len(text), 65536):
+            handler.wfile.write(chunk(text[start:start + 65536]))
+        handler.wfile.write(chunk("", "stop") + b"data: [DONE]\n\n")
+        handler.wfile.flush()
+        sent.set()
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SDGEN_", "OPENAI_"))}
+    with hostile_server(large) as (url, _):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sdgen", "generate", "Consistent Hashing", "--persona", "senior",
+             "--provider", "openai-compatible", "--base-url", url, "--model", "m", "--out", "out",
+             "--max-tokens", "4000000", "--attempts", "1", "--quiet", *workers],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert sent.wait(60), "the server never finished its answer"
+        time.sleep(1.0)  # the answer is read; checking 5 MB takes longer than this
+        note = Path("out/senior/consistent-hashing.md")
+        assert not note.exists(), "the check finished before the interrupt: nothing tested"
+        interrupted = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+        took = time.monotonic() - interrupted
+    assert process.returncode == 143, err
+    assert took < 5, f"exit took {took:.1f} s after SIGTERM"
+    time.sleep(2.0)  # nothing left behind still working towards a write
+    report = json.loads(Path("out/run-report.json").read_text())
+    assert report["counts"]["unfinished"] == 1, report["counts"]
+    assert not note.exists() and not list(Path("out").rglob("*.tmp"))
+
+
+def test_a_full_disk_keeps_every_answer_received(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """ENOSPC on the output disk: every answer received is kept as a draft on another disk (the
+    system's temporary folder), and the run ends in one line that says where."""
+    import errno
+    import tempfile
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-hardening-0000000000000")
+    route = httpx2_mock.post(OPENAI_URL).mock(side_effect=_card)
+    other_disk = tmp_path / "tmp"
+    other_disk.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(other_disk))
+    out = Path("out").resolve()
+    real_replace = os.replace
+
+    def full(src: str, dst: str) -> None:
+        if Path(dst).resolve().is_relative_to(out):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full)
+    topics = [f"Load Balancer {n}" for n in range(6)]
+    code = run(["generate", *topics, "--persona", "visual", "--out", "out", "--concurrency", "2"])
+    err = capsys.readouterr().err
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert "No space left on device" in last and "the answer is kept in" in last
+    kept = sorted(other_disk.rglob("*.md"))
+    assert kept and len(kept) == route.call_count  # every answer received, none lost
+    assert all("Load Balancer" in p.read_text() for p in kept)
+    assert not [p for p in out.rglob("*.md")]
