@@ -55,6 +55,7 @@ __all__ = [
     "read_note_text",
     "recorded_input_hash",
     "render_note",
+    "rescue_answer",
     "save_note",
     "save_regenerated",
     "split_note",

@@ -121,6 +121,7 @@ class _Inline:
 
     def _link(self, match: re.Match[str]) -> str:
         _, target, heading, label = match.groups()
+        target = target.rstrip("\\")  # "[[note\|label]]": the pipe escaped inside a table
         words = (label or "").strip() or (heading or "").lstrip("#").strip() or target.strip()
         words = words.replace("[", "\\[").replace("]", "\\]")
         found = self.targets.resolve(target, self.page)

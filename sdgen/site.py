@@ -205,9 +205,11 @@ def _diagram_problems(page: SitePage, text: str) -> tuple[int, list[SiteProblem]
 
 
 def _slugify(text: str, separator: str) -> str:
-    from markdown.extensions.toc import slugify
+    """Heading ids as GitHub makes them (the anchors models write in their tables of contents);
+    the same function names the headings of every page (``toc.slugify`` in the config)."""
+    from pymdownx.slugs import slugify
 
-    return str(slugify(text, separator))  # the heading ids of the pages: anchors must match
+    return str(slugify(case="lower")(text, separator))
 
 
 def _write_pages(pages: list[SitePage], docs: Path, result: SiteResult, diagram_check: bool) -> None:
@@ -239,6 +241,7 @@ def _write_pages(pages: list[SitePage], docs: Path, result: SiteResult, diagram_
 # The mkdocs configuration sdgen writes.
 
 _MERMAID_FENCE = "!!python/name:pymdownx.superfences.fence_div_format"
+_GITHUB_SLUGS = "!!python/object/apply:pymdownx.slugs.slugify {kwds: {case: lower}}"
 
 
 def _config(pages: list[SitePage], site_dir: Path, title: str) -> str:
@@ -256,8 +259,9 @@ def _config(pages: list[SitePage], site_dir: Path, title: str) -> str:
         },
         "plugins": ["search", "tags", "offline"],  # offline: search works from a file share too
         "markdown_extensions": [
-            {"toc": {"permalink": True}}, "admonition", "pymdownx.details", "attr_list",
-            "md_in_html", "tables", "footnotes", "def_list", "pymdownx.tilde", "pymdownx.mark",
+            {"toc": {"permalink": True, "slugify": "GITHUB_SLUGS"}}, "admonition",
+            "pymdownx.details", "attr_list", "md_in_html", "tables", "footnotes", "def_list",
+            "pymdownx.tilde", "pymdownx.mark",
             {"pymdownx.tasklist": {"custom_checkbox": True}},
             {"pymdownx.superfences": {"custom_fences": [
                 {"name": "mermaid", "class": "mermaid-diagram", "format": "MERMAID_FENCE"}]}},
@@ -272,7 +276,7 @@ def _config(pages: list[SitePage], site_dir: Path, title: str) -> str:
         "nav": _nav(pages),
     }
     text = yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
-    return text.replace("MERMAID_FENCE", _MERMAID_FENCE)
+    return text.replace("MERMAID_FENCE", _MERMAID_FENCE).replace("GITHUB_SLUGS", _GITHUB_SLUGS)
 
 
 def _write_source(pages: list[SitePage], source: Path, site: Path, result: SiteResult,

@@ -105,3 +105,21 @@ def test_a_fence_inside_a_list_item_stays_inside_it() -> None:
     flat = html.replace("\n", "")
     assert '<ol><li><p>Run it:</p><div class="highlight"><pre>' in flat
     assert "<li><p>Open it.</p></li></ol>" in flat
+
+
+def test_a_wikilink_in_a_table_keeps_its_escaped_pipe_apart() -> None:
+    html = _html("| topic | note |\n| --- | --- |\n| hashing | [[Consistent Hashing\\|the ring]] |\n")
+    assert '<td><a href="../../senior/scalability/consistent-hashing.md">the ring</a></td>' in html
+
+
+def test_a_diagram_inside_a_callout_stays_a_diagram() -> None:
+    from pymdownx.superfences import fence_div_format
+
+    text = to_python_markdown("> [!EXAMPLE] Flow\n> ```mermaid\n> flowchart LR\n>   A --> B\n> ```\n",
+                              "index.md", TARGETS, slugify).text
+    html = markdown.markdown(text, extensions=["admonition", "pymdownx.superfences"],
+                             extension_configs={"pymdownx.superfences": {"custom_fences": [
+                                 {"name": "mermaid", "class": "mermaid-diagram",
+                                  "format": fence_div_format}]}})
+    assert '<div class="admonition example">' in html
+    assert '<div class="mermaid-diagram">flowchart LR\n  A --&gt; B</div>' in html

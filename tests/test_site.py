@@ -121,6 +121,22 @@ def test_site_refuses_to_replace_a_folder_it_did_not_build(vault: Path, tmp_path
     assert (precious / "thesis.txt").read_text() == "mine" and len(err.splitlines()) == 1
 
 
+def test_heading_links_reach_their_headings(vault: Path, tmp_path: Path) -> None:
+    """Wikilinks to a heading, and the GitHub-style anchors models write in their tables of
+    contents, land on the heading (mkdocs validates every anchor: no warning)."""
+    copy = tmp_path / "vault"
+    shutil.copytree(vault, copy)
+    note = copy / "senior" / "scalability-patterns" / "consistent-hashing.md"
+    note.write_text(note.read_text() + "\nSee [[obsidian/scalability-patterns/rate-limiter#1. 🎯 "
+                    "System Overview|the overview]] and [back to the top](#consistent-hashing).\n")
+    result = build_site(copy, tmp_path / "site")
+    assert result.clean, (result.problems, result.warnings)
+    html = (tmp_path / "site" / "senior/scalability-patterns/consistent-hashing.html").read_text()
+    assert 'href="../../obsidian/scalability-patterns/rate-limiter.html#1--system-overview"' in html
+    target = (tmp_path / "site" / "obsidian/scalability-patterns/rate-limiter.html").read_text()
+    assert 'id="1--system-overview"' in target
+
+
 def test_a_vault_without_its_home_note_gets_one_in_the_site(vault: Path, tmp_path: Path) -> None:
     copy = tmp_path / "vault"
     shutil.copytree(vault, copy)
@@ -283,9 +299,10 @@ def test_search_finds_a_note(served: str, browser: Any) -> None:
         page = visit.open(served + "index.html")
         page.click("input.md-search__input")
         page.keyboard.type("consistent hashing")  # typed: the search listens to keys
-        result = page.locator(".md-search-result__item a").first
-        result.wait_for(timeout=10_000)
-        assert "consistent-hashing.html" in (result.get_attribute("href") or "")
+        page.locator(".md-search-result__item a").first.wait_for(timeout=10_000)
+        page.wait_for_timeout(300)  # results arrive as the worker finishes the query
+        hrefs = page.eval_on_selector_all(".md-search-result__item a", "els => els.map(e => e.href)")
+        assert any("senior/scalability-patterns/consistent-hashing.html" in h for h in hrefs), hrefs
         assert visit.errors == [] and visit.foreign == []
     finally:
         visit.close()
