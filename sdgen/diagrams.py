@@ -10,11 +10,13 @@ verdict, never the run.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,8 +219,21 @@ def _verdict(source: str, raw: dict[str, Any]) -> Verdict:
     return Verdict(False, kind, text, line, source_line.strip())
 
 
+def _on_event_loop_thread() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def check_mermaid(source: str) -> Verdict:
     """Mermaid's verdict on one diagram's source (cached by its text)."""
+    if _on_event_loop_thread():
+        # mini-racer refuses a time limit on a thread that runs an event loop (it wants the
+        # call awaited there): such a caller's diagram is judged on a thread of its own.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(check_mermaid, source).result()
     key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
     with _lock:
         cached = _cache.get(key)

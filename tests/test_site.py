@@ -1,8 +1,7 @@
 """`sdgen site`: the demo vault as a static website, checked in a real browser (Chromium).
 
-The browser tests drive the system's Chromium (Debian's ``chromium``) through Playwright; CI
-installs it (``.ci/run``) and sets SDGEN_BROWSER_TESTS=required, so that there they fail
-rather than skip when it is missing. A screenshot of a drawn diagram is kept in
+The browser tests drive the system's Chromium (Debian's ``chromium``) through Playwright (the
+``browser`` fixture of conftest.py). A screenshot of a drawn diagram is kept in
 ``build/artifacts/`` (or $SDGEN_ARTIFACTS) for a person to open.
 """
 
@@ -172,14 +171,6 @@ def test_an_empty_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 # In a browser.
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
 class _Server(http.server.ThreadingHTTPServer):
     request_queue_size = 64  # above the browser's parallel requests: no dropped SYNs
     daemon_threads = True
@@ -198,23 +189,6 @@ def served(site: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = _chromium()
-    if executable is None:
-        if os.environ.get("SDGEN_BROWSER_TESTS") == "required":
-            pytest.fail("no Chromium found, and SDGEN_BROWSER_TESTS=required")
-        pytest.skip("no Chromium on this machine (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
 
 
 class _Visit:
