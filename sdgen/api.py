@@ -6,9 +6,10 @@ import asyncio
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .batch_api import BatchState, batch_status, collect_batches, list_batches, submit_batch
 from .config import Settings, load_settings, note_layer, with_overrides
@@ -53,10 +54,22 @@ from .validate import Report, ValidationOptions, validate_document
 from .vault import INDEX_TAG
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 __all__ = ["batches", "build_site", "cap_covers", "chat", "collect", "generate", "link_notes", "plan",
            "provider_settings",
            "regenerate_sections", "submit", "validate_note"]
+
+
+def _run_async(main: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from synchronous code: on this thread, or, when this thread
+    already runs an event loop (a notebook, an async application), on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sdgen") as pool:
+        return pool.submit(asyncio.run, main).result()
 
 
 def provider_settings(settings: Settings) -> ProviderSettings:
@@ -143,7 +156,7 @@ def generate(
     jobs = _jobs(topics, settings)
     provider = _capped(_provider(settings, record, replay), settings)
     _check_out(settings.out)
-    return asyncio.run(run_jobs(jobs, provider, settings.out, _options(settings, force), display))
+    return _run_async(run_jobs(jobs, provider, settings.out, _options(settings, force), display))
 
 
 def _price(settings: Settings) -> Price:
@@ -180,7 +193,7 @@ def submit(topics: Sequence[Topic | str], *, settings: Settings | None = None,
     jobs = _jobs(topics, settings)
     provider = _provider(settings, None, None)
     _check_out(settings.out)
-    return asyncio.run(submit_batch(jobs, provider, settings.out, answer_policy(settings),
+    return _run_async(submit_batch(jobs, provider, settings.out, answer_policy(settings),
                                     call_config(settings), force, settings.personas_dir))
 
 
@@ -193,7 +206,7 @@ def batches(out: Path | None = None, **overrides: Any) -> list[tuple[BatchState,
     """Every batch submitted into an output folder, with where it stands now."""
     settings, _ = load_settings(overrides)
     folder = out or settings.out
-    return [(state, asyncio.run(batch_status(state, _batch_provider(state, settings))))
+    return [(state, _run_async(batch_status(state, _batch_provider(state, settings))))
             for state in list_batches(folder) if not state.collected_at]
 
 
@@ -202,7 +215,7 @@ def collect(out: Path | None = None, display: RunDisplay | None = None,
     """Collect every ended, uncollected batch of an output folder (None: still running)."""
     settings, _ = load_settings(overrides)
     folder = out or settings.out
-    return [(state, asyncio.run(collect_batches(state, _batch_provider(state, settings), folder,
+    return [(state, _run_async(collect_batches(state, _batch_provider(state, settings), folder,
                                                 call_config(settings), display)))
             for state in list_batches(folder) if not state.collected_at]
 
@@ -294,7 +307,7 @@ def regenerate_sections(
         finally:
             await provider.aclose()
 
-    return asyncio.run(run())
+    return _run_async(run())
 
 
 def chat(topic: str, io: ChatIO, *, settings: Settings | None = None, record: Path | None = None,
@@ -312,4 +325,4 @@ def chat(topic: str, io: ChatIO, *, settings: Settings | None = None, record: Pa
         finally:
             await provider.aclose()
 
-    return asyncio.run(run())
+    return _run_async(run())

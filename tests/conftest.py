@@ -37,10 +37,11 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium from the system (Debian's package), driven by Playwright: no browser
-    is downloaded."""
+    is downloaded. Module-scoped: Playwright's synchronous API keeps an event loop running on
+    the main thread while it lives, which other modules' tests (asyncio.run) must not meet."""
     executable = _chromium()
     if executable is None:
         if BROWSER_REQUIRED:

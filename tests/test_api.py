@@ -23,3 +23,19 @@ def test_generate_and_validate_from_python(httpx2_mock: respx.Router, monkeypatc
     assert result.ok and result.count("written") == 1
     path = result.outcomes[0].path
     assert path is not None and sdgen.validate_note(path).valid
+
+
+def test_generate_and_build_a_site_where_an_event_loop_runs(tmp_path: Path) -> None:
+    """A notebook cell runs inside an event loop: the synchronous API still works there."""
+    import asyncio
+
+    root = Path(__file__).resolve().parents[1]
+
+    async def notebook_cell() -> tuple[bool, bool]:
+        topics = sdgen.read_index(root / "examples" / "topics.yaml")
+        result = sdgen.generate(topics, out=tmp_path / "vault",
+                                replay=root / "examples" / "recordings")
+        site = sdgen.build_site(tmp_path / "vault", tmp_path / "site")
+        return result.ok, site.clean
+
+    assert asyncio.run(notebook_cell()) == (True, True)
