@@ -7,7 +7,8 @@ Obsidian and Python-Markdown disagree on four things a note uses:
 - nested lists: Python-Markdown nests by four spaces, mdformat (like CommonMark) by the width of
   the parent's marker (two for ``-``, three for ``1.``);
 - raw HTML and remote images pass through to a page: here they become text and links, so that a
-  page never asks another host for anything.
+  page never asks another host for anything;
+- ``%%comments%%`` are hidden in Obsidian's reading view: here they are left out.
 
 Fenced code and diagrams are never touched, except for the indentation of the block they sit in.
 """
@@ -43,6 +44,7 @@ _REMOTE_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?((?:https?:)?//[^)\s>]+)>?(?:
 # Inline HTML a note may keep: formatting that asks nothing of another host.
 _KEPT_TAGS = {"br", "sub", "sup", "kbd", "mark", "b", "i", "em", "strong", "u", "s", "small",
               "abbr", "code", "details", "summary", "hr"}
+_COMMENT = re.compile(r"%%.*?%%")  # Obsidian's comment: not shown in reading view
 _TAG = re.compile(r"</?([A-Za-z][\w-]*)(?=[\s/>])[^<>\n]*>")  # not an autolink (<https://...>)
 
 
@@ -140,6 +142,8 @@ class _Inline:
         return html.escape(match.group(0), quote=False)
 
     def __call__(self, text: str) -> str:
+        if "%%" in text:
+            text = _COMMENT.sub("", text)
         if "<" in text:
             text = _TAG.sub(self._tag, text)
         if "](" in text and "![" in text:
@@ -197,6 +201,13 @@ def _convert(lines: list[str], inline: _Inline) -> list[str]:
             fence = opening.group(2)
             out.append(lists.line(line, in_fence=False))
             i += 1
+            continue
+        if line.lstrip().startswith("%%") and not _COMMENT.fullmatch(line.strip()):
+            # A comment block: from a line that opens with %% to the next line holding %%.
+            i += 1
+            while i < len(lines) and "%%" not in lines[i]:
+                i += 1
+            i += 1  # the closing line
             continue
         callout = _CALLOUT.match(line)
         if callout:

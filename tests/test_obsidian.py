@@ -123,3 +123,11 @@ def test_a_diagram_inside_a_callout_stays_a_diagram() -> None:
                                   "format": fence_div_format}]}})
     assert '<div class="admonition example">' in html
     assert '<div class="mermaid-diagram">flowchart LR\n  A --&gt; B</div>' in html
+
+
+def test_obsidian_comments_are_left_out() -> None:
+    html = _html("Kept %%hidden aside%% text.\n\n%%\nA whole block\nof notes to self\n%%\n\nAfter.\n"
+                 "\n```mermaid\nflowchart LR\n  %% a Mermaid comment stays\n  A --> B\n```\n")
+    assert "Kept  text." in html and "After." in html
+    assert "hidden" not in html and "notes to self" not in html
+    assert "%% a Mermaid comment stays" in html
