@@ -6,8 +6,8 @@ Obsidian and Python-Markdown disagree on four things a note uses:
 - wikilinks (``[[path|label]]``, ``[[path#Heading]]``) are relative Markdown links to pages;
 - nested lists: Python-Markdown nests by four spaces, mdformat (like CommonMark) by the width of
   the parent's marker (two for ``-``, three for ``1.``);
-- raw HTML and remote images pass through to a page: here they become text and links, so that a
-  page never asks another host for anything;
+- raw HTML, remote images and script links pass through to a page: here they become text and
+  links, so that a page never asks another host for anything, nor runs what a note holds;
 - ``%%comments%%`` are hidden in Obsidian's reading view: here they are left out.
 
 Fenced code and diagrams are never touched, except for the indentation of the block they sit in.
@@ -44,6 +44,12 @@ _REMOTE_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?((?:https?:)?//[^)\s>]+)>?(?:
 # Inline HTML a note may keep: formatting that asks nothing of another host.
 _KEPT_TAGS = {"br", "sub", "sup", "kbd", "mark", "b", "i", "em", "strong", "u", "s", "small",
               "abbr", "code", "details", "summary", "hr"}
+# A link that would run script or carry a document of its own when clicked: kept as its words.
+_SCRIPT_LINK = re.compile(
+    r"!?\[([^\]\n]*)\]\(\s*<?\s*(?:javascript|vbscript|data):(?:[^()\n]|\([^()\n]*\))*\)",
+    re.IGNORECASE)
+_SCRIPT_REFERENCE = re.compile(r"^\s{0,3}\[[^\]\n]+\]:\s*<?\s*(?:javascript|vbscript|data):",
+                               re.IGNORECASE)
 _COMMENT = re.compile(r"%%.*?%%")  # Obsidian's comment: not shown in reading view
 _TAG = re.compile(r"</?([A-Za-z][\w-]*)(?=[\s/>])[^<>\n]*>")  # not an autolink (<https://...>)
 
@@ -146,6 +152,8 @@ class _Inline:
             text = _COMMENT.sub("", text)
         if "<" in text:
             text = _TAG.sub(self._tag, text)
+        if "](" in text and ":" in text:
+            text = _SCRIPT_LINK.sub(lambda m: m.group(1), text)
         if "](" in text and "![" in text:
             text = _REMOTE_IMAGE.sub(lambda m: f"[{m.group(1) or 'image'}]({m.group(2)})", text)
         if "[[" in text:
@@ -208,6 +216,9 @@ def _convert(lines: list[str], inline: _Inline) -> list[str]:
             while i < len(lines) and "%%" not in lines[i]:
                 i += 1
             i += 1  # the closing line
+            continue
+        if _SCRIPT_REFERENCE.match(line):
+            i += 1  # "[x]: javascript:..." defines a link that would run script: left out
             continue
         callout = _CALLOUT.match(line)
         if callout:
