@@ -4,8 +4,11 @@ Obsidian and Python-Markdown disagree on four things a note uses:
 
 - callouts (``> [!TIP]- Title``) are admonitions (``??? tip "Title"``), their body indented;
 - wikilinks (``[[path|label]]``, ``[[path#Heading]]``) are relative Markdown links to pages;
-- nested lists: Python-Markdown nests by four spaces, mdformat (like CommonMark) by the width of
-  the parent's marker (two for ``-``, three for ``1.``);
+- lists: Python-Markdown nests by four spaces, mdformat (like CommonMark) by the width of the
+  parent's marker (two for ``-``, three for ``1.``); and it runs two lists in a row together,
+  where CommonMark starts a new list at a new marker (mdformat alternates ``-`` and ``*`` so);
+- line breaks: CommonMark's trailing backslash (mdformat's hard break) is Python-Markdown's two
+  trailing spaces;
 - raw HTML, remote images and script links pass through to a page: here they become text and
   links, so that a page never asks another host for anything, nor runs what a note holds;
 - ``%%comments%%`` are hidden in Obsidian's reading view: here they are left out.
@@ -37,6 +40,7 @@ ADMONITION_TYPES = {
 
 _CALLOUT = re.compile(r"^>\s?\[!([\w-]+)\]([+-]?)[ \t]*(.*)$")
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
+_HARD_BREAK = re.compile(r"(?<!\\)(?:\\\\)*\\$")  # an odd run of backslashes ends the line
 _LIST_MARKER = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
 _WIKILINK = re.compile(r"(!?)\[\[([^\]|#\n]*)(#[^\]|\n]*)?(?:\|([^\]\n]*))?\]\]")
 _CODE_SPAN = re.compile(r"(`+)[^`].*?\1|(`+)\2")
@@ -169,10 +173,12 @@ def _callout_title(inline: _Inline, title: str) -> str:
 
 class _Lists:
     """Nested list items and their content re-indented from marker width to four spaces a
-    level, the way Python-Markdown nests them."""
+    level, the way Python-Markdown nests them; and two lists in a row kept two lists (where
+    CommonMark starts a new list at a new marker, Python-Markdown would run them together)."""
 
     def __init__(self) -> None:
         self.levels: list[int] = []  # the content column of each open list item
+        self.top_marker: str | None = None  # the marker of the list open at the top level
 
     def line(self, line: str, in_fence: bool) -> str:
         if not line.strip():
@@ -180,14 +186,21 @@ class _Lists:
         indent = len(line) - len(line.lstrip(" "))
         while self.levels and indent < self.levels[-1]:
             self.levels.pop()
-        if not self.levels and indent == 0 and not _LIST_MARKER.match(line):
+        marker = None if in_fence else _LIST_MARKER.match(line)
+        if not self.levels and indent == 0 and not marker:
+            self.top_marker = None  # a paragraph: no list is open any more
             return line
         column = self.levels[-1] if self.levels else 0
         new = 4 * len(self.levels) + (indent - column)
-        marker = None if in_fence else _LIST_MARKER.match(line)
+        separator = ""
         if marker:
+            if not self.levels:
+                kind = marker.group(2)[-1]  # "-", "*", "+", "." or ")"
+                if self.top_marker is not None and kind != self.top_marker:
+                    separator = "<!-- -->\n\n"  # ends the list before: a new one starts
+                self.top_marker = kind
             self.levels.append(indent + len(marker.group(2)) + max(1, len(marker.group(3))))
-        return " " * new + line[indent:]
+        return separator + " " * new + line[indent:]
 
 
 def _convert(lines: list[str], inline: _Inline) -> list[str]:
@@ -236,8 +249,10 @@ def _convert(lines: list[str], inline: _Inline) -> list[str]:
             out += ["", head, ""]
             out += [f"    {text}" if text.strip() else "" for text in _convert(inner, inline)]
             out.append("")
-            lists.levels.clear()
+            lists = _Lists()  # a list after the callout starts afresh
             continue
+        if _HARD_BREAK.search(line) and not line.lstrip().startswith("|"):
+            line = line[:-1] + "  "  # CommonMark's backslash line break, as Python-Markdown's
         out.append(lists.line(_outside_code_spans(line, inline), in_fence=False))
         i += 1
     return out

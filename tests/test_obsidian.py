@@ -139,3 +139,15 @@ def test_obsidian_comments_are_left_out() -> None:
     assert "Kept  text." in html and "After." in html
     assert "hidden" not in html and "notes to self" not in html
     assert "%% a Mermaid comment stays" in html
+
+
+def test_two_lists_in_a_row_stay_two_lists() -> None:
+    flat = _html("1. one\n2. two\n\n- [ ] task\n\n* other bullets\n\nText.\n\n- fresh\n").replace("\n", "")
+    assert "<ol><li>one</li><li>two</li></ol>" in flat
+    assert flat.count("<ul>") + flat.count('<ul class="task-list">') == 3
+
+
+def test_a_backslash_line_break_is_a_line_break() -> None:
+    assert "line one<br />\nline two" in _html("line one\\\nline two\n")
+    escaped = _html("a path C:\\\\\nnext\n")  # an escaped backslash ends the line: no break
+    assert "<br" not in escaped and "C:\\" in escaped
