@@ -261,7 +261,7 @@ def _config(pages: list[SitePage], site_dir: Path, title: str) -> str:
         "markdown_extensions": [
             {"toc": {"permalink": True, "slugify": "GITHUB_SLUGS"}}, "admonition",
             "pymdownx.details", "attr_list", "md_in_html", "tables", "footnotes", "def_list",
-            "pymdownx.tilde", "pymdownx.mark",
+            "pymdownx.tilde", "pymdownx.mark", "sane_lists",  # an ordered list keeps its start
             {"pymdownx.tasklist": {"custom_checkbox": True}},
             {"pymdownx.superfences": {"custom_fences": [
                 {"name": "mermaid", "class": "mermaid-diagram", "format": "MERMAID_FENCE"}]}},
