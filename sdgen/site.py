@@ -54,6 +54,7 @@ class SitePage:
     title: str
     category: str | None = None
     index: bool = False  # the home note or a persona index
+    aliases: tuple[str, ...] = ()  # names a wikilink may use for it, beside its title
     text: str | None = None  # the page's note when it is not on disk (a vault with no home note)
 
     @property
@@ -121,10 +122,12 @@ def site_pages(out: Path) -> list[SitePage]:
             if path not in notes:
                 continue
             meta = notes[path]
-            category = meta.get("category")
-            pages.append(SitePage(path, path.relative_to(out).as_posix(),
-                                  str(meta.get("title") or path.stem),
-                                  category if isinstance(category, str) else None))
+            category, aliases = meta.get("category"), meta.get("aliases")
+            pages.append(SitePage(
+                path, path.relative_to(out).as_posix(), str(meta.get("title") or path.stem),
+                category if isinstance(category, str) else None,
+                aliases=tuple(str(a) for a in aliases if isinstance(a, str))
+                if isinstance(aliases, list) else ()))
     return pages
 
 
@@ -216,7 +219,8 @@ def _write_pages(pages: list[SitePage], docs: Path, result: SiteResult, diagram_
     names: dict[str, str] = {}
     for page in pages:
         if not page.index:
-            names.setdefault(page.title, page.page)
+            for name in (page.title, *page.aliases):
+                names.setdefault(name, page.page)
     targets = LinkTargets((p.page for p in pages), names)
     for page in pages:
         text = page.text if page.text is not None else read_note_text(page.source)

@@ -120,20 +120,26 @@ def test_site_refuses_to_replace_a_folder_it_did_not_build(vault: Path, tmp_path
     assert (precious / "thesis.txt").read_text() == "mine" and len(err.splitlines()) == 1
 
 
-def test_heading_links_reach_their_headings(vault: Path, tmp_path: Path) -> None:
+def test_heading_and_alias_links_reach_their_targets(vault: Path, tmp_path: Path) -> None:
     """Wikilinks to a heading, and the GitHub-style anchors models write in their tables of
-    contents, land on the heading (mkdocs validates every anchor: no warning)."""
+    contents, land on the heading (mkdocs validates every anchor: no warning); a wikilink by a
+    note's alias reaches the note."""
     copy = tmp_path / "vault"
     shutil.copytree(vault, copy)
     note = copy / "senior" / "scalability-patterns" / "consistent-hashing.md"
-    note.write_text(note.read_text() + "\nSee [[obsidian/scalability-patterns/rate-limiter#1. 🎯 "
+    text = note.read_text().replace("aliases:\n", "aliases:\n  - Hash Ring\n", 1)
+    note.write_text(text + "\nSee [[obsidian/scalability-patterns/rate-limiter#1. 🎯 "
                     "System Overview|the overview]] and [back to the top](#consistent-hashing).\n")
+    cdn = copy / "emoji" / "caching" / "content-delivery-network.md"
+    cdn.write_text(cdn.read_text() + "\nServers are placed on a [[Hash Ring]].\n")
     result = build_site(copy, tmp_path / "site")
     assert result.clean, (result.problems, result.warnings)
     html = (tmp_path / "site" / "senior/scalability-patterns/consistent-hashing.html").read_text()
     assert 'href="../../obsidian/scalability-patterns/rate-limiter.html#1--system-overview"' in html
     target = (tmp_path / "site" / "obsidian/scalability-patterns/rate-limiter.html").read_text()
     assert 'id="1--system-overview"' in target
+    by_alias = (tmp_path / "site" / "emoji/caching/content-delivery-network.html").read_text()
+    assert 'href="../../senior/scalability-patterns/consistent-hashing.html">Hash Ring</a>' in by_alias
 
 
 def test_a_vault_without_its_home_note_gets_one_in_the_site(vault: Path, tmp_path: Path) -> None:
