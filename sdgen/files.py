@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import re
 import tempfile
+import threading
 import time
 import unicodedata
+import uuid
 from pathlib import Path
 
 from slugify import slugify
 
 from .errors import OutputError
 
-__all__ = ["NoteLock", "atomic_write", "inside", "remove_stale_temp_files", "safe_segment"]
+__all__ = ["NoteLock", "StopFlag", "atomic_write", "inside", "remove_stale_temp_files",
+           "safe_segment"]
 
 LOCKS = Path(".sdgen") / "locks"
 
@@ -46,13 +50,15 @@ _TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what atomic_write na
 
 
 def remove_stale_temp_files(root: Path, older_than: float = STALE_AFTER) -> int:
-    """Delete the temporary files of atomic_write that a killed run left behind (a running
-    run's are seconds old and stay). The count removed."""
+    """Delete the temporary files of atomic_write, and the stop flags, that a killed run left
+    behind (a running run's are seconds old and stay). The count removed."""
     removed = 0
     now = time.time()
-    for path in root.rglob(".*.tmp"):
+    flags = (root / ".sdgen").glob("stop-*")  # the stop flags of killed runs (StopFlag)
+    for path in itertools.chain(root.rglob(".*.tmp"), flags):
         try:
-            if (_TEMP_NAME.match(path.name) and path.is_file() and not path.is_symlink()
+            if ((_TEMP_NAME.match(path.name) or path.name.startswith("stop-"))
+                    and path.is_file() and not path.is_symlink()
                     and now - path.stat().st_mtime > older_than):
                 path.unlink()
                 removed += 1
@@ -116,3 +122,38 @@ def atomic_write(path: Path, text: str) -> None:
         if isinstance(exc, OSError):
             raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
         raise
+
+
+class StopFlag:
+    """A run's decision to stop, seen by the code that writes its notes: threads of this
+    process (in memory, for good: work abandoned by the run never writes, however late it
+    ends) and worker processes (a file of the run's own name under ``<out>/.sdgen/``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._here = threading.Event()
+
+    @classmethod
+    def for_run(cls, out: Path) -> StopFlag:
+        return cls(out / ".sdgen" / f"stop-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+    def __getstate__(self) -> dict[str, Path]:
+        return {"path": self.path}  # a worker process sees the file
+
+    def __setstate__(self, state: dict[str, Path]) -> None:
+        self.path = state["path"]
+        self._here = threading.Event()
+
+    def set(self) -> None:
+        self._here.set()
+        with contextlib.suppress(OSError):  # a full disk: this process stops all the same
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.touch()
+
+    def is_set(self) -> bool:
+        return self._here.is_set() or self.path.exists()
+
+    def remove_file(self) -> None:
+        """Once no worker process is left to see it (the decision stays, in memory)."""
+        with contextlib.suppress(OSError):
+            self.path.unlink(missing_ok=True)

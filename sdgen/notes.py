@@ -16,11 +16,10 @@ import json
 import re
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import mdformat
 import yaml
@@ -302,9 +301,16 @@ def rescue_answer(out: Path, path: Path, draft: NoteDraft) -> Path | None:
     return None
 
 
+class Stopping(Protocol):
+    """A run's decision to stop (a ``threading.Event``, or a ``files.StopFlag`` that worker
+    processes see too)."""
+
+    def is_set(self) -> bool: ...
+
+
 def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
               prices: Mapping[str, Price] | None = None,
-              stopping: threading.Event | None = None) -> TopicOutcome:
+              stopping: Stopping | None = None) -> TopicOutcome:
     """Write a valid draft as the note (and its conversation), or keep an invalid one apart.
 
     ``stopping`` set (the run was interrupted while this note was being formatted): nothing is

@@ -15,13 +15,13 @@ import signal
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import AnswerRejectedError, AuthenticationError, OutputError, RunStoppedError, SdgenError
 from .estimate import Price
-from .files import NoteLock
+from .files import NoteLock, StopFlag
 from .jobs import AnswerPolicy, TopicJob
 from .notes import NoteDraft, TopicOutcome, input_hash, on_disk, rescue_answer, save_note
 from .pipeline import refine, scripted_first_answer
@@ -71,6 +71,17 @@ def _worker_pool(workers: int | None, topics: int, offline: bool) -> ProcessPool
                                mp_context=multiprocessing.get_context("spawn"))
 
 
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Worker processes of an interrupted run, ended now: each is formatting an answer the run
+    will not write (the stop flag says so), and may take seconds to notice."""
+    # ProcessPoolExecutor has no public way to end its workers: its process table is stable
+    # across the Python versions sdgen supports.
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.terminate()
+
+
 class _SlotGate:
     """A provider whose calls wait for a request slot: concurrency counts requests in flight,
     so a topic that is validating or writing does not hold a slot another could stream in."""
@@ -105,12 +116,17 @@ class _Run:
     pool: Executor | None
     result: RunResult = field(default_factory=lambda: RunResult())
     stop: asyncio.Event = field(default_factory=asyncio.Event)
-    # Set on Ctrl-C or SIGTERM: a note still being formatted in a thread is then not written.
-    stopping: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.outcomes: list[TopicOutcome | None] = [None] * len(self.jobs)
         self.gate = _SlotGate(self.provider, self.options.concurrency, self.stop)
+        # Set on Ctrl-C or SIGTERM: a note still being checked or formatted, in a thread or a
+        # worker process, is then not written.
+        self.stopping = StopFlag.for_run(self.out)
+        # The CPU work (validating, formatting): worker processes, or threads of the run's own
+        # that an interrupted run does not wait for (the default executor would be joined).
+        self.cpu: Executor = self.pool or ThreadPoolExecutor(
+            max_workers=(os.cpu_count() or 1) + 2, thread_name_prefix="sdgen-cpu")
 
     def settle(self, i: int, outcome: TopicOutcome) -> None:
         self.outcomes[i] = outcome
@@ -150,11 +166,11 @@ class _Run:
                 await refine(job, self.gate, self.options.policy,
                              scripted_first_answer(job, self.gate, draft, self.options.policy),
                              draft, on_state=lambda state, size: self.display.update(
-                                 i, job.topic, state, size), executor=self.pool)
+                                 i, job.topic, state, size), executor=self.cpu)
             self.display.update(i, job.topic, "writing", len(draft.body))
             outcome = await asyncio.get_running_loop().run_in_executor(
-                self.pool, save_note, self.out, job.path, draft, digest, dict(self.options.prices),
-                None if self.pool else self.stopping)
+                self.cpu, save_note, self.out, job.path, draft, digest, dict(self.options.prices),
+                self.stopping)
         except AuthenticationError as exc:
             self.result.stopped = str(exc)
             self.stop.set()
@@ -235,8 +251,12 @@ async def run_jobs(jobs: Sequence[TopicJob], provider: Provider, out: Path,
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
-        if run.pool:
-            run.pool.shutdown(wait=True, cancel_futures=True)  # a started write finishes whole
+        # A finished run waits for its writes; an interrupted one leaves the CPU work it
+        # abandoned (which, seeing the stop flag, writes nothing) and finishes at once.
+        run.cpu.shutdown(wait=run.result.interrupted is None, cancel_futures=True)
+        if run.result.interrupted and isinstance(run.pool, ProcessPoolExecutor):
+            _end_workers(run.pool)
+        run.stopping.remove_file()
         run.display.close()
         await provider.aclose()
         run.result.outcomes = [o for o in run.outcomes if o is not None]

@@ -337,16 +337,17 @@ def test_workers_leave_when_their_parent_is_killed() -> None:
 
 
 @pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["threads", "processes"])
+@pytest.mark.parametrize("delay", [1.0, 3.0, 4.5], ids=["validating", "formatting", "late"])
 def test_an_interrupt_while_a_large_answer_is_checked_exits_at_once_and_writes_nothing(
-        workers: list[str]) -> None:
-    """SIGTERM once a large answer has arrived (it is being validated or formatted): the run
-    exits within seconds, and no note appears afterwards that the report calls unfinished."""
+        workers: list[str], delay: float) -> None:
+    """SIGTERM once a large answer has arrived, while it is validated (1 s after) or formatted
+    (3.5 s after; 6-7 s uninterrupted): the run exits within seconds, and no note appears
+    afterwards that the report calls unfinished."""
     import signal
 
     sent = threading.Event()
     paragraph = ("The gateway admits a request when its bucket holds a token, and each shard "
                  "of the counter store answers within a millisecond. ") * 8
-
     # A valid note whose last section runs on for 5 MB: validated, then formatted, for seconds.
     text = answer("senior_valid.md").rstrip() + "\n\n" + (paragraph + "\n\n") * 5000
 
@@ -359,6 +360,7 @@ def test_an_interrupt_while_a_large_answer_is_checked_exits_at_once_and_writes_n
         sent.set()
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SDGEN_", "OPENAI_"))}
+    note = Path("out/senior/consistent-hashing.md")
     with hostile_server(large) as (url, _):
         process = subprocess.Popen(
             [sys.executable, "-m", "sdgen", "generate", "Consistent Hashing", "--persona", "senior",
@@ -366,19 +368,19 @@ def test_an_interrupt_while_a_large_answer_is_checked_exits_at_once_and_writes_n
              "--max-tokens", "4000000", "--attempts", "1", "--quiet", *workers],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert sent.wait(60), "the server never finished its answer"
-        time.sleep(1.0)  # the answer is read; checking 5 MB takes longer than this
-        note = Path("out/senior/consistent-hashing.md")
-        assert not note.exists(), "the check finished before the interrupt: nothing tested"
+        time.sleep(delay)
+        assert not note.exists(), "the note was written before the interrupt: nothing tested"
         interrupted = time.monotonic()
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
         took = time.monotonic() - interrupted
     assert process.returncode == 143, err
     assert took < 5, f"exit took {took:.1f} s after SIGTERM: {err[-2000:]}"
-    time.sleep(2.0)  # nothing left behind still working towards a write
+    time.sleep(3.0)  # long enough for abandoned work to have written, had it been able to
     report = json.loads(Path("out/run-report.json").read_text())
     assert report["counts"]["unfinished"] == 1, (report["counts"], err[-2000:])
     assert not note.exists() and not list(Path("out").rglob("*.tmp"))
+    assert not list(Path("out/.sdgen").glob("stop-*")), "the run's stop flag is left behind"
 
 
 def test_a_full_disk_keeps_every_answer_received(
