@@ -1,9 +1,10 @@
 // Build sdgen's Mermaid parser bundle: `npm ci && npm run build` (or ./build.sh VERSION).
 // Output: ../sdgen/_mermaid/mermaid-parse.js, one IIFE that defines globalThis.sdgenMermaid,
 // and ../sdgen/_mermaid/mermaid.min.js, Mermaid's own browser build of the same version, which
-// `sdgen site` serves from the site itself (no CDN), and ../sdgen/_site/iframe-worker-shim.js.
+// `sdgen site` serves from the site itself (no CDN), ../sdgen/_site/iframe-worker-shim.js and
+// ../sdgen/_site/katex/.
 import { build } from "esbuild";
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 
 const mermaidVersion = JSON.parse(readFileSync("node_modules/mermaid/package.json", "utf8")).version;
 
@@ -34,4 +35,13 @@ copyFileSync("node_modules/mermaid/dist/mermaid.min.js", "../sdgen/_mermaid/merm
 // mkdocs-material's search from a file share runs its worker in an iframe; this is the shim it
 // would otherwise fetch from unpkg.com.
 copyFileSync("node_modules/iframe-worker/shim/index.js", "../sdgen/_site/iframe-worker-shim.js");
+// KaTeX draws the notes' math ($...$, $$...$$) in the site, as Obsidian does; woff2 fonts only
+// (every browser that runs the site reads them, so the others are never asked for).
+mkdirSync("../sdgen/_site/katex/fonts", { recursive: true });
+for (const name of ["katex.min.js", "katex.min.css", "contrib/auto-render.min.js"]) {
+  copyFileSync(`node_modules/katex/dist/${name}`, `../sdgen/_site/katex/${name.split("/").pop()}`);
+}
+for (const font of readdirSync("node_modules/katex/dist/fonts").filter((f) => f.endsWith(".woff2"))) {
+  copyFileSync(`node_modules/katex/dist/fonts/${font}`, `../sdgen/_site/katex/fonts/${font}`);
+}
 console.log(`bundled mermaid ${mermaidVersion}`);

@@ -267,11 +267,13 @@ def _config(pages: list[SitePage], site_dir: Path, title: str) -> str:
             "pymdownx.details", "attr_list", "md_in_html", "tables", "footnotes", "def_list",
             "pymdownx.tilde", "pymdownx.mark", "sane_lists",  # an ordered list keeps its start
             {"pymdownx.tasklist": {"custom_checkbox": True}},
+            {"pymdownx.arithmatex": {"generic": True}},  # $...$ and $$...$$, drawn by KaTeX
             {"pymdownx.superfences": {"custom_fences": [
                 {"name": "mermaid", "class": "mermaid-diagram", "format": "MERMAID_FENCE"}]}},
         ],
-        "extra_css": ["assets/sdgen.css"],
-        "extra_javascript": ["assets/mermaid.min.js", "assets/sdgen-site.js"],
+        "extra_css": ["assets/katex/katex.min.css", "assets/sdgen.css"],
+        "extra_javascript": ["assets/mermaid.min.js", "assets/katex/katex.min.js",
+                             "assets/katex/auto-render.min.js", "assets/sdgen-site.js"],
         # Served from the site: the offline plugin would fetch it from unpkg.com.
         "extra": {"polyfills": ["assets/iframe-worker-shim.js"]},
         "validation": {"nav": {"omitted_files": "warn", "not_found": "warn"},
@@ -292,6 +294,7 @@ def _write_source(pages: list[SitePage], source: Path, site: Path, result: SiteR
     for name in ("sdgen.css", "sdgen-site.js", "iframe-worker-shim.js"):
         shutil.copyfile(ASSETS / name, assets / name)
     shutil.copyfile(MERMAID, assets / "mermaid.min.js")
+    shutil.copytree(ASSETS / "katex", assets / "katex")
     shutil.copytree(ASSETS / "overrides", source / "overrides")
     config = source / "mkdocs.yml"
     config.write_text(_config(pages, site, HOME_TITLE), encoding="utf-8")

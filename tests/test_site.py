@@ -357,6 +357,29 @@ def test_the_site_opens_from_a_file_share(site: Path, browser: Any) -> None:
         visit.close()
 
 
+def test_math_is_drawn_by_the_sites_own_katex(vault: Path, tmp_path: Path, browser: Any) -> None:
+    """$...$ and $$...$$ are drawn as Obsidian draws them, with KaTeX served from the site; a
+    price in dollars stays words."""
+    copy = tmp_path / "vault"
+    shutil.copytree(vault, copy)
+    note = copy / "senior" / "messaging" / "idempotent-writes.md"
+    note.write_text(note.read_text() + "\nPeak load is $QPS = \\frac{DAU \\times r}{86400}$ at most."
+                    "\n\n$$\nP(\\text{dup}) = 1 - e^{-n^2 / 2m}\n$$\n\nIt costs $5 a month and $10 a year.\n")
+    result = build_site(copy, tmp_path / "site")
+    assert result.clean, (result.problems, result.warnings)
+    visit = _Visit(browser, "file://")
+    try:
+        page = visit.open((tmp_path / "site" / "senior/messaging/idempotent-writes.html").as_uri())
+        page.wait_for_selector(".arithmatex .katex", state="attached")
+        assert page.locator("span.arithmatex .katex").count() == 1
+        assert page.locator("div.arithmatex .katex-display").count() == 1
+        assert page.locator(".katex-error").count() == 0
+        assert "It costs $5 a month and $10 a year." in page.inner_text("article")
+        assert visit.errors == [] and visit.foreign == []
+    finally:
+        visit.close()
+
+
 def test_the_browser_draws_what_the_diagram_check_rejects_as_an_error(
         vault: Path, tmp_path: Path, browser: Any) -> None:
     """The site is the last diagram check: Mermaid in the page agrees with sdgen's verdict."""

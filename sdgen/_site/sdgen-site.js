@@ -37,7 +37,23 @@ async function drawDiagrams() {
   }
 }
 
+// The notes' math ($...$ and $$...$$, marked by arithmatex), drawn by the KaTeX this site serves.
+// A formula KaTeX cannot read is shown as written, in red, as Obsidian shows it.
+function drawMath() {
+  if (typeof window.renderMathInElement === "undefined") return;
+  document.querySelectorAll(".arithmatex").forEach((element) => {
+    window.renderMathInElement(element, {
+      delimiters: [
+        { left: "\\(", right: "\\)", display: false },
+        { left: "\\[", right: "\\]", display: true },
+      ],
+      throwOnError: false,
+    });
+  });
+}
+
 document.querySelectorAll(".md-typeset pre > code").forEach(alignWideCharacters);
+drawMath();
 drawDiagrams().finally(() => {
   document.documentElement.dataset.diagrams = "drawn";
 });
