@@ -1,6 +1,6 @@
 """Obsidian Markdown as Python-Markdown (mkdocs) reads it, for the static site.
 
-Obsidian and Python-Markdown disagree on four things a note uses:
+Obsidian and Python-Markdown disagree on these things a note uses:
 
 - callouts (``> [!TIP]- Title``) are admonitions (``??? tip "Title"``), their body indented;
 - wikilinks (``[[path|label]]``, ``[[path#Heading]]``) are relative Markdown links to pages;
