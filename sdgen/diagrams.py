@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SdgenError
+from .memory import release_free_memory
 
 __all__ = ["BUNDLE", "DiagramCheckUnavailableError", "Verdict", "check_mermaid",
            "engine_version", "ensure_engine", "friendly_kind"]
@@ -113,6 +114,7 @@ class _Engine:
             self.check: Any = self.context.eval("(text) => sdgenMermaid.check(text)")
             self.version = str(self.context.eval("sdgenMermaid.version"))
             self.parsed = 0
+            release_free_memory()  # compiling the bundle leaves ~14 MB of scratch behind
         except Exception as exc:  # any engine failure at start is one line, not a traceback
             raise DiagramCheckUnavailableError(
                 f"the Mermaid parser did not start: {exc}; run with --no-diagram-check") from exc
@@ -127,6 +129,7 @@ class _Engine:
         if self.parsed % _COLLECT_EVERY == 0:
             # V8 grows its heap rather than collect; a long run keeps it small.
             self.context.low_memory_notification()
+            release_free_memory()
         return verdict
 
 

@@ -29,6 +29,7 @@ from .errors import NoteError, OutputError, RunStoppedError
 from .estimate import Price, price_for
 from .files import atomic_write, inside, safe_segment
 from .markdown import parse_document, split_front_matter
+from .memory import release_free_memory
 from .personas import Persona, load_persona
 from .prompt import Message, Prompt
 from .providers.base import Completion, known_secrets, redact
@@ -340,6 +341,7 @@ def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
     stale = draft_path(out, path)
     for leftover in (stale, stale.with_suffix(".report.json")):
         leftover.unlink(missing_ok=True)
+    release_free_memory()  # the note's parse and format leave their scratch behind
     return TopicOutcome(draft.topic, "written", path, **common)
 
 
