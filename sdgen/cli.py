@@ -508,12 +508,21 @@ def _cmd_link(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_site(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import contextlib
     from pathlib import Path
 
     from .api import build_site
+    from .site import require_mkdocs
 
-    result = build_site(args.out, args.site or Path("site"), diagram_check=args.diagram_check,
-                        source=args.source)
+    require_mkdocs()
+    site = args.site or Path("site")
+    status: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if not args.quiet and err.isatty():  # a large vault takes a while (about 0.1 s a note)
+        from rich.console import Console
+
+        status = Console(file=err).status(f"building the site {site} ...")
+    with status:
+        result = build_site(args.out, site, diagram_check=args.diagram_check, source=args.source)
     for problem in result.problems:
         print(f"problem: {problem}", file=err)
     for warning in result.warnings:

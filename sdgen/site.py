@@ -36,7 +36,8 @@ from .notes import INDEX_NOTE, read_note_text, split_note, walk_notes
 from .obsidian import LinkTargets, to_python_markdown
 from .vault import HOME_TITLE, INDEX_TAG, home_note, listed_notes
 
-__all__ = ["INSTALL_HINT", "SitePage", "SiteProblem", "SiteResult", "build_site", "site_pages"]
+__all__ = ["INSTALL_HINT", "SitePage", "SiteProblem", "SiteResult", "build_site", "require_mkdocs",
+           "site_pages"]
 
 INSTALL_HINT = "pip install 'sdgen[site]'"
 ASSETS = Path(__file__).resolve().parent / "_site"
@@ -90,7 +91,8 @@ class SiteResult:
         return not self.problems and not self.warnings
 
 
-def _require_mkdocs() -> None:
+def require_mkdocs() -> None:
+    """Fail in one line, saying how to install it, when the ``site`` extra is missing."""
     try:
         import material  # noqa: F401
         import mkdocs  # noqa: F401
@@ -359,7 +361,7 @@ def build_site(out: Path, site: Path, *, diagram_check: bool = True,
     """Build the static site of the vault ``out`` into ``site`` (replacing the previous build);
     with ``source``, keep there the mkdocs source it was built from (``mkdocs.yml`` and pages),
     for ``mkdocs build`` or ``mkdocs serve`` by hand."""
-    _require_mkdocs()
+    require_mkdocs()
     started = time.perf_counter()
     out, site = out.resolve(), site.resolve()
     for folder in (site, *([source.resolve()] if source else [])):
