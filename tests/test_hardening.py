@@ -369,7 +369,9 @@ def test_an_interrupt_while_a_large_answer_is_checked_exits_at_once_and_writes_n
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert sent.wait(60), "the server never finished its answer"
         time.sleep(delay)
-        assert not note.exists(), "the note was written before the interrupt: nothing tested"
+        if note.exists():  # a machine fast enough to finish before the interrupt
+            process.communicate(timeout=60)
+            pytest.skip(f"the note was written within {delay} s: no interrupt to test")
         interrupted = time.monotonic()
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
