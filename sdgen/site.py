@@ -29,11 +29,12 @@ from typing import Any
 
 import yaml
 
-from .diagrams import DiagramCheckUnavailableError, check_mermaid
+from .diagrams import DiagramCheckUnavailableError
 from .errors import SiteError
 from .markdown import parse_document
 from .notes import INDEX_NOTE, read_note_text, split_note, walk_notes
 from .obsidian import LinkTargets, to_python_markdown
+from .validate import check_diagrams
 from .vault import HOME_TITLE, INDEX_TAG, home_note, listed_notes
 
 __all__ = ["INSTALL_HINT", "SitePage", "SiteProblem", "SiteResult", "build_site", "require_mkdocs",
@@ -193,20 +194,12 @@ def _page_front_matter(page: SitePage, meta: dict[str, Any]) -> str:
 
 
 def _diagram_problems(page: SitePage, text: str) -> tuple[int, list[SiteProblem]]:
-    """Mermaid's verdict on each diagram of a note, as problems at their lines in the note."""
-    count, problems = 0, []
-    doc = parse_document(text, blocks_only=True)
-    for fence in doc.fences:
-        if fence.info != "mermaid" or not fence.closed:
-            continue
-        count += 1
-        verdict = check_mermaid(fence.content)
-        if not verdict.ok:
-            line = doc.line_offset + fence.line + 1 + (verdict.line or 1)
-            problems.append(SiteProblem(page.source, page.url,
-                                        f"a Mermaid diagram does not parse: {verdict.message}",
-                                        line))
-    return count, problems
+    """Mermaid's verdict on each diagram of a note (validation's own check), as problems at
+    their lines in the note; and how many diagrams it holds."""
+    found = check_diagrams(parse_document(text, blocks_only=True))
+    problems = [SiteProblem(page.source, page.url, problem.message, problem.line)
+                for problem in found.problems.values()]
+    return len(found.problems) + len(found.kinds), problems
 
 
 def _slugify(text: str, separator: str) -> str:

@@ -16,8 +16,9 @@ from .markdown import Document, Fence, Heading, normalize_title
 from .schema import DIAGRAM_KIND_TEXT, REQUIREMENT_TEXT, PersonaSpec, SectionSpec
 from .topics import Topic
 
-__all__ = ["LocatedSection", "Problem", "Report", "SectionReport", "ValidationOptions",
-           "locate_sections", "match_section", "validate_document"]
+__all__ = ["DiagramFindings", "LocatedSection", "Problem", "Report", "SectionReport",
+           "ValidationOptions", "check_diagrams", "locate_sections", "match_section",
+           "validate_document"]
 
 _MATCH_THRESHOLD = 0.8
 _DIAGRAM_CHARS = re.compile(r"[\u2190-\u21ff\u2500-\u257f\u25a0-\u25ff\u27f0-\u27ff]")
@@ -251,15 +252,15 @@ DEFAULT_OPTIONS = ValidationOptions()
 
 
 @dataclass
-class _Diagrams:
+class DiagramFindings:
     """Mermaid's verdicts on a note's diagrams, each as a problem at its line in the note."""
 
     problems: dict[int, Problem]  # by the fence's body line
     kinds: dict[int, str]  # the parser's kind of each diagram that parses, by body line
 
 
-def _check_diagrams(doc: Document, options: ValidationOptions) -> _Diagrams:
-    found = _Diagrams({}, {})
+def check_diagrams(doc: Document, options: ValidationOptions = DEFAULT_OPTIONS) -> DiagramFindings:
+    found = DiagramFindings({}, {})
     if not options.diagram_check:
         return found
     for fence in doc.fences:
@@ -296,7 +297,7 @@ def _kind_findings(section: SectionSpec, kinds: list[str], checked: bool) -> tup
 
 
 def _section_report(doc: Document, spec: PersonaSpec, index: int, where: LocatedSection,
-                    out_of_order: bool, diagrams: _Diagrams, checked: bool) -> SectionReport:
+                    out_of_order: bool, diagrams: DiagramFindings, checked: bool) -> SectionReport:
     section = spec.sections[index]
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -367,7 +368,7 @@ def _reader_warnings(doc: Document) -> list[Problem]:
 
 
 def _document_findings(doc: Document, spec: PersonaSpec, located: dict[int, LocatedSection],
-                       diagrams: _Diagrams, topic: Topic | None) -> tuple[list[Problem],
+                       diagrams: DiagramFindings, topic: Topic | None) -> tuple[list[Problem],
                                                                          list[Problem]]:
     """What holds (or not) for the note as a whole."""
     problems: list[Problem] = []
@@ -396,7 +397,7 @@ def validate_document(doc: Document, spec: PersonaSpec,
     about it."""
     located = {s.spec_index: s for s in locate_sections(doc, spec)}
     disordered = _out_of_order(list(located.values()))
-    diagrams = _check_diagrams(doc, options)
+    diagrams = check_diagrams(doc, options)
     unanswered_in = _question_problems(doc, spec)
     reports = []
     for index, section in enumerate(spec.sections):
