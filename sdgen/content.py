@@ -18,7 +18,8 @@ from wcwidth import wcswidth
 from .markdown import Document, normalize_title
 from .schema import QuestionSpec
 
-__all__ = ["Misalignment", "TableMismatch", "box_misalignments", "names_topic", "prose",
+__all__ = ["Misalignment", "TableMismatch", "acronyms_used", "box_misalignments", "names_topic",
+           "prose",
            "table_mismatches", "topic_key", "unanswered"]
 
 _PLAIN = {"", "text", "txt", "ascii", "plaintext", "plain", "diagram", "none", "art"}
@@ -147,6 +148,36 @@ def names_topic(title: str, topic: str, aliases: Sequence[str] = ()) -> bool:
         if len(wanted) == 1 and _acronym(title).startswith(wanted[0]):
             return True  # the topic is the acronym of the title ("CDN")
     return False
+
+
+_SMALL_WORDS = {"a", "an", "the", "of", "for", "and", "to", "in", "on", "with", "at", "by"}
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9]{2,9}")
+
+
+def acronyms_used(title: str, body: str) -> list[str]:
+    """The acronyms of a topic that its note itself writes in capitals ("CDN" for "Content
+    Delivery Network"): the initials of the title's words, with and without its small words
+    ("SPOF"), one given in the title's parentheses, and one the note defines ("Content Delivery
+    Network (CDN)", "CDN (Content Delivery Network)"). A guess the note never uses is dropped."""
+    title = " ".join(title.split())
+    given = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", title)
+    core = given.group(1) if given else title
+    candidates = [given.group(2).strip()] if given else []
+    for joined in (core.replace("-", " "), core):  # "Conflict-free": one word or two
+        words = re.findall(r"[^\W_][\w-]*", joined)
+        candidates.append("".join(w[0] for w in words if w.casefold() not in _SMALL_WORDS).upper())
+        candidates.append("".join(w[0] for w in words).upper())
+    spelled = r"\s+".join(map(re.escape, core.split()))
+    for pattern in (rf"(?i:{spelled})\s*\(([A-Z][A-Z0-9]{{2,9}})s?\)",
+                    rf"\b([A-Z][A-Z0-9]{{2,9}})\s*\(\s*(?i:{spelled})\s*\)"):
+        if (defined := re.search(pattern, body)) is not None:
+            candidates.append(defined.group(1))
+    found = []
+    for candidate in dict.fromkeys(candidates):
+        if (_ACRONYM.fullmatch(candidate) and candidate.casefold() != core.casefold()
+                and re.search(rf"(?<![\w-]){candidate}s?(?![\w-])", body)):
+            found.append(candidate)
+    return found
 
 
 @dataclass(frozen=True)

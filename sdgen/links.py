@@ -62,6 +62,7 @@ class VaultNote:
     persona: str
     names: list[str]  # its title, topic and aliases
     opted_out: bool
+    shorter: list[str] = field(default_factory=list)  # briefer names prose uses (weaker)
 
     def read(self) -> tuple[dict[str, Any], str, str] | None:
         """Its front matter, that front matter's text, and its body (None: gone or unreadable)."""
@@ -82,6 +83,7 @@ class LinkReport:
 
 
 def _names(meta: dict[str, Any]) -> list[str]:
+    """A note's own names: its title, its topic and its aliases (once each, any case)."""
     values = [meta.get("title"), meta.get("topic")]
     aliases = meta.get("aliases")
     values += aliases if isinstance(aliases, list) else [aliases]
@@ -94,12 +96,39 @@ def _names(meta: dict[str, Any]) -> list[str]:
     return names
 
 
+_DESIGN_PREFIX = re.compile(r"^(?:design(?:ing)?|build(?:ing)?)\s+(?:an?|the)\s+", re.IGNORECASE)
+_DESIGN_SUFFIX = re.compile(r"\s+(?:system\s+design|design|pattern)$", re.IGNORECASE)
+_PARENTHESIS = re.compile(r"^(.+?)\s*\(([^()]+)\)$")
+
+
+def _shorter_names(name: str) -> list[str]:
+    """How prose names a topic more briefly than its title: without "Design a" or "Pattern"
+    ("Cache-Aside Pattern" is written "cache-aside"), and each side of a parenthesis
+    ("Content Delivery Network (CDN)"). A one-word remainder is kept only from a parenthesis:
+    "Saga" alone would be too common a word to stand for "Saga Pattern"."""
+    shorter: list[str] = []
+    parts = _PARENTHESIS.match(name)
+    if parts:
+        shorter += [parts.group(1).strip(), parts.group(2).strip()]
+    for form in (name, *shorter):
+        stripped = _DESIGN_SUFFIX.sub("", _DESIGN_PREFIX.sub("", form)).strip()
+        if stripped != form and (" " in stripped or "-" in stripped):
+            shorter.append(stripped)
+    return [s for s in shorter if len(s) >= _MIN_NAME]
+
+
 def read_vault(out: Path) -> list[VaultNote]:
     """Every topic note sdgen wrote under ``out`` (drafts, dot-files and indexes apart)."""
-    return [VaultNote(path=path, target=path.relative_to(out).with_suffix("").as_posix(),
-                      persona=str(meta["persona"]), names=_names(meta),
-                      opted_out=meta.get("links") is False)
-            for path, meta in walk_notes(out)]
+    notes = []
+    for path, meta in walk_notes(out):
+        names = _names(meta)
+        known = {n.casefold() for n in names}
+        shorter = [s for n in names for s in _shorter_names(n) if s.casefold() not in known]
+        notes.append(VaultNote(path=path, target=path.relative_to(out).with_suffix("").as_posix(),
+                               persona=str(meta["persona"]), names=names,
+                               opted_out=meta.get("links") is False,
+                               shorter=list(dict.fromkeys(shorter))))
+    return notes
 
 
 def _lower(text: str) -> str:
@@ -197,17 +226,39 @@ def _variants(name: str) -> Iterator[str]:
             yield form[:-1] + "ies"
 
 
+def _joined(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is part of a longer word or token rather than a word of its own:
+    "rate-limiter-service", "cdn.example.com", "api/rate-limiter", a #tag."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    if before.isalnum() or before == "_" or after.isalnum() or after == "_" or before in "#@":
+        return True
+    if before in "-./\\" and start >= 2 and text[start - 2].isalnum():
+        return True
+    return after in "-./\\" and end + 1 < len(text) and text[end + 1].isalnum()
+
+
 class _Matcher:
-    """Every name of every note, in one automaton."""
+    """Every name of every note, in one automaton. A note's own names come first: a briefer
+    name ("cache-aside" for "Cache-Aside Pattern") is used only where no note has it as its
+    own. A name written in capitals (an acronym: "CDN") matches only in capitals."""
 
     def __init__(self, notes: Iterable[VaultNote]) -> None:
+        notes = list(notes)
         self.owners: dict[str, list[VaultNote]] = {}
-        for note in notes:
-            for name in note.names:
-                for form in _variants(name):
-                    owners = self.owners.setdefault(form, [])
-                    if note not in owners:
-                        owners.append(note)
+        self.capitals: set[str] = set()
+        for strong in (True, False):
+            taken = set(self.owners)
+            for note in notes:
+                for name in note.names if strong else note.shorter:
+                    for form in _variants(name):
+                        if form in taken:
+                            continue
+                        owners = self.owners.setdefault(form, [])
+                        if note not in owners:
+                            owners.append(note)
+                        if name.isupper():
+                            self.capitals.add(form)
         self.by_target = {n.target: n for owners in self.owners.values() for n in owners}
         self.automaton = ahocorasick.Automaton()
         for form in self.owners:
@@ -216,7 +267,7 @@ class _Matcher:
         if not self.empty:
             self.automaton.make_automaton()
 
-    def matches(self, lowered: str, done: set[str]) -> Iterator[tuple[int, int, str]]:
+    def matches(self, body: str, lowered: str, done: set[str]) -> Iterator[tuple[int, int, str]]:
         """(start, end, form) of whole-word occurrences, leftmost-longest, never overlapping;
         names in ``done`` (already settled for this note) are passed over."""
         if self.empty:
@@ -225,10 +276,11 @@ class _Matcher:
             if form in done:
                 continue
             start, end = end_index - len(form) + 1, end_index + 1
-            before = lowered[start - 1] if start else " "
-            after = lowered[end] if end < len(lowered) else " "
-            if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
-                yield start, end, form
+            if _joined(lowered, start, end):
+                continue
+            if form in self.capitals and not body[start:end].rstrip("s").isupper():
+                continue
+            yield start, end, form
 
 
 def _target_for(owners: list[VaultNote], note: VaultNote) -> VaultNote | None:
@@ -240,49 +292,91 @@ def _target_for(owners: list[VaultNote], note: VaultNote) -> VaultNote | None:
 
 
 class _Resolver:
-    """Whether a wikilink target resolves the way Obsidian resolves it: a path from the vault
-    root or a path suffix, a file name, or an alias (any case)."""
+    """Where a wikilink a model wrote leads. Obsidian finds a note by its path from the vault
+    root, a path suffix or its file name (any case), never by a title or an alias; sdgen also
+    knows each note's names, so ``[[Rate Limiter]]`` can be pointed at ``rate-limiter.md``."""
 
     def __init__(self, out: Path, notes: Iterable[VaultNote]) -> None:
-        self.known: set[str] = set()
+        self.files: set[str] = set()  # every Markdown file's path from the root (indexes too)
+        self.suffixes: dict[str, list[str]] = {}
         for path in out.rglob("*.md"):
-            parts = path.relative_to(out).with_suffix("").as_posix().casefold().split("/")
-            self.known.update("/".join(parts[i:]) for i in range(len(parts)))
+            full = path.relative_to(out).with_suffix("").as_posix().casefold()
+            self.files.add(full)
+            parts = full.split("/")
+            for i in range(1, len(parts)):
+                self.suffixes.setdefault("/".join(parts[i:]), []).append(full)
+        self.notes: dict[str, VaultNote] = {}
+        self.by_name: dict[str, list[VaultNote]] = {}
         for note in notes:
-            self.known.update(n.casefold() for n in note.names)
+            self.notes[note.target.casefold()] = note
+            for name in note.names:
+                self.by_name.setdefault(name.casefold(), []).append(note)
 
-    def resolves(self, target: str) -> bool:
-        target = target.strip().removesuffix(".md").casefold()
-        return not target or target in self.known
+    def find(self, target: str) -> tuple[str | None, list[VaultNote]]:
+        """A link target's file, when it names one exactly by its path from the root; else the
+        notes it may mean (by path suffix, file name, title or alias)."""
+        target = target.strip().removesuffix(".md").strip("/").casefold()
+        if target in self.files:
+            return target, []
+        paths = self.suffixes.get(target, [])
+        found = [self.notes[p] for p in paths if p in self.notes]
+        found += [n for n in self.by_name.get(target, []) if n not in found]
+        if not found and paths:
+            return sorted(paths)[0], []  # an index or another file sdgen did not write
+        return None, found
 
 
 # Link patterns start with their literal "[[" (no look-behind), so the scan jumps from one
-# "[[" to the next; an embed ("![[...]]") is told apart in the callback.
-_DANGLING = re.compile(r"\[\[([^\]|#\n]*)(#[^\]|\n]*)?(?:\|([^\]\n]*))?\]\]")
+# "[[" to the next; an embed ("![[...]]") and a link shown as inline code are told apart in
+# the callback.
+_MODEL_LINK = re.compile(r"\[\[([^\]|#\n]*)(#[^\]|\n]*)?(?:(\\?\|)([^\]\n]*))?\]\]")
 
 
-def _without_dangling(body: str, resolver: _Resolver,
-                      fenced: list[tuple[int, int]]) -> tuple[str, int]:
-    """Wikilinks a model wrote to notes that do not exist, as their plain words (a vault whose
-    every link leads somewhere)."""
+def _in_inline_code(text: str, at: int) -> bool:
+    """Whether position ``at`` is inside a code span of its line (an odd count of backticks
+    before it)."""
+    line_start = text.rfind("\n", 0, at) + 1
+    return text.count("`", line_start, at) % 2 == 1
+
+
+def _normalised(note: VaultNote, body: str, resolver: _Resolver,
+                fenced: list[tuple[int, int]]) -> tuple[str, int]:
+    """The wikilinks a model wrote, made to lead where Obsidian will find them: a link by title
+    or alias is given the note's path (its own persona's note first), a link to a note that
+    does not exist, to the note itself, or to a note already linked becomes its plain words."""
     if "[[" not in body:
         return body, 0
-    dropped = 0
+    changed = 0
+    linked: set[str] = set()
 
-    def plain(match: re.Match[str]) -> str:
-        nonlocal dropped
-        embed = match.start() > 0 and match.string[match.start() - 1] == "!"
-        if embed or resolver.resolves(match.group(1)):
+    def fixed(match: re.Match[str]) -> str:
+        nonlocal changed
+        raw, text, at = match.group(1), match.string, match.start()
+        if (at > 0 and text[at - 1] == "!") or _in_inline_code(text, at):
+            return match.group(0)  # an embed, or a link shown as code
+        escaped = raw.endswith("\\")  # "[[x\\|y]]" in a table row
+        target = raw.removesuffix("\\")
+        heading, label = match.group(2) or "", match.group(4)
+        if not target.strip():
+            return match.group(0)  # a heading of this very note
+        file, candidates = resolver.find(target)
+        chosen = _target_for(candidates, note) if candidates else None
+        if file is not None and file != note.target.casefold() and file not in linked:
+            linked.add(file)
             return match.group(0)
-        dropped += 1
-        return match.group(3) or match.group(1)
+        changed += 1
+        if chosen is None or chosen.target.casefold() in linked:
+            return label if label is not None else target  # its words, no link
+        linked.add(chosen.target.casefold())
+        separator = "\\|" if escaped or match.group(3) == "\\|" else "|"
+        return f"[[{chosen.target}{heading}{separator}{label if label is not None else target}]]"
 
     pieces, cursor = [], 0
     for start, end in [*fenced, (len(body), len(body))]:
-        pieces.append(_DANGLING.sub(plain, body[cursor:start]))
+        pieces.append(_MODEL_LINK.sub(fixed, body[cursor:start]))
         pieces.append(body[start:end])
         cursor = end
-    return "".join(pieces), dropped
+    return "".join(pieces), changed
 
 
 def _fenced_ranges(body: str) -> list[tuple[int, int]]:
@@ -336,18 +430,18 @@ def link_text(note: VaultNote, body: str, matcher: _Matcher,
     changes = 0
     fenced = _fenced_ranges(body)
     if resolver is not None and "[[" in body:
-        body, changes = _without_dangling(body, resolver, fenced)
+        body, changes = _normalised(note, body, resolver, fenced)
         if changes:
             fenced = _fenced_ranges(body)
     if "[[" in body:
         body, retargeted = _retargeted(note, body, matcher)
         changes += retargeted
     prose = _Prose(body, fenced)
-    linked = ({m.group(1).strip().removesuffix(".md") for m in _WIKILINK_TARGET.finditer(body)}
-              if "[[" in body else set())
+    linked = ({m.group(1).removesuffix("\\").strip().removesuffix(".md")
+               for m in _WIKILINK_TARGET.finditer(body)} if "[[" in body else set())
     edits: list[tuple[int, int, str]] = []
     done: set[str] = set()  # names whose target is linked already, or is this note
-    for start, end, form in matcher.matches(_lower(body), done):
+    for start, end, form in matcher.matches(body, _lower(body), done):
         target = _target_for(matcher.owners[form], note)
         if target is None or target.target in linked:
             done.add(form)
@@ -357,8 +451,12 @@ def link_text(note: VaultNote, body: str, matcher: _Matcher,
         linked.add(target.target)
         done.add(form)
         edits.append((start, end, f"[[{target.target}|{body[start:end]}]]"))
-    for start, end, link in reversed(edits):
-        body = body[:start] + link + body[end:]
+    if edits:  # edits come in text order: one join, not a copy of the body per link
+        pieces, cursor = [], 0
+        for start, end, link in edits:
+            pieces += [body[cursor:start], link]
+            cursor = end
+        body = "".join([*pieces, body[cursor:]])
     return body, len(edits) + changes
 
 

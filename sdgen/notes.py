@@ -25,6 +25,7 @@ import mdformat
 import yaml
 
 from ._version import __version__
+from .content import acronyms_used
 from .errors import NoteError, OutputError, RunStoppedError
 from .estimate import Price, price_for
 from .files import atomic_write, inside, safe_segment
@@ -231,7 +232,8 @@ def note_front_matter(draft: NoteDraft, digest: str) -> dict[str, Any]:
         tags.append(f"category/{safe_segment(category)}")
     theirs = draft.answer_meta
     tags += [t for t in map(obsidian_tag, _names(theirs.get("tags"))) if t]
-    aliases = [draft.topic.title, *draft.topic.aliases, *_names(theirs.get("aliases"))]
+    aliases = [draft.topic.title, *draft.topic.aliases, *_names(theirs.get("aliases")),
+               *acronyms_used(draft.topic.title, draft.body)]
     meta: dict[str, Any] = {
         "title": draft.topic.title,
         "aliases": _merged(aliases),

@@ -59,7 +59,9 @@ def write_index(folder: Path, persona: str, notes: Iterable[NoteRecord]) -> Path
         if category or len(by_category) > 1:
             lines += ["", f"## {_label(category) if category else 'Other topics'}", ""]
         for note in records:
-            target = note.path.relative_to(folder).with_suffix("").as_posix()
+            # From the vault root: a path within the persona folder alone could also name
+            # the same topic in another persona's folder.
+            target = note.path.relative_to(folder.parent).with_suffix("").as_posix()
             lines.append(f"- [[{target}|{_label(note.title)}]]")
     index = folder / INDEX_NOTE
     front = {"title": f"{persona} notes", "persona": persona, "tags": [INDEX_TAG]}
@@ -73,7 +75,13 @@ def listed_notes(index: Path) -> list[Path]:
         text = index.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return []
-    return [index.parent / f"{m.group(1)}.md" for m in re.finditer(r"\[\[([^\]|#\n]+)", text)]
+    listed = []
+    for match in re.finditer(r"\[\[([^\]|#\n]+)", text):
+        from_root = index.parent.parent / f"{match.group(1)}.md"  # as written since 0.1
+        from_folder = index.parent / f"{match.group(1)}.md"  # as earlier indexes wrote it
+        inside = from_root.parent.is_relative_to(index.parent)
+        listed.append(from_root if inside and from_root.is_file() else from_folder)
+    return listed
 
 
 def update_index(folder: Path, persona: str, ordered: Iterable[NoteRecord] = ()) -> Path | None:

@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from sdgen.cli import run
-from sdgen.content import names_topic
+from sdgen.content import acronyms_used, names_topic
 from sdgen.markdown import parse_document
 from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
@@ -118,3 +118,18 @@ def test_a_box_whose_right_edge_wanders_is_a_warning() -> None:
         doc = parse_document(f"# T\n\n## A\n\n```text\n{box}\n```\n")
         report = validate_document(doc, load_persona("senior").spec)
         assert any(w.kind == "alignment" for w in report.warnings) is warned, box
+
+
+@pytest.mark.parametrize(("title", "body", "expected"), [
+    ("Content Delivery Network", "Behind a CDN; CDNs cache.", ["CDN"]),
+    ("Single Point of Failure", "No SPOF anywhere.", ["SPOF"]),
+    ("Conflict-free Replicated Data Types", "CRDTs merge.", ["CRDT"]),
+    ("Change Data Capture", "Change data capture (CDC) streams the log.", ["CDC"]),
+    ("Content Delivery Network (CDN)", "The CDN.", ["CDN"]),
+    ("Content Delivery Network", "a cdn, in lower case, is not the note's own acronym", []),
+    ("Rate Limiter", "RL is a guess no note writes", []),
+    ("Consistent Hashing", "CH: two letters are too few to name anything", []),
+])
+def test_acronyms_a_note_uses_become_its_names(title: str, body: str,
+                                               expected: list[str]) -> None:
+    assert acronyms_used(title, body) == expected

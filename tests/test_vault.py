@@ -60,17 +60,18 @@ def _notes(root: Path = Path("v")) -> list[Path]:
 
 
 def _resolve(target: str, root: Path = Path("v")) -> Path | None:
-    """A wikilink target as Obsidian resolves it: a path from the vault root, a path suffix, a
-    file name, or an alias."""
+    """A wikilink target as Obsidian resolves it: a path from the vault root, else the one note
+    whose path ends with it or whose file name it is (any case). Obsidian never resolves a
+    title or an alias, and picks an ambiguous target's note by its own rules: both fail here."""
     target = target.strip().removesuffix(".md").casefold()
+    found = []
     for note in _notes(root):
         relative = note.relative_to(root).with_suffix("").as_posix().casefold()
-        if relative == target or relative.endswith("/" + target):
+        if relative == target:
             return note
-        aliases = split_front_matter(note.read_text())[0].get("aliases") or []
-        if target in {str(a).casefold() for a in aliases}:
-            return note
-    return None
+        if relative.endswith("/" + target):
+            found.append(note)
+    return found[0] if len(found) == 1 else None
 
 
 def _outside_code(body: str) -> str:
@@ -126,8 +127,8 @@ def test_same_topic_in_two_personas_links_within_the_persona() -> None:
 @pytest.mark.usefixtures("vault")
 def test_indexes_remember_and_names_are_findable() -> None:
     obsidian = Path("v/obsidian/index.md").read_text()
-    assert "[[study/rate-limiter|Rate Limiter]]" in obsidian  # first run
-    assert "[[study/message-queue|Message Queue]]" in obsidian  # second run
+    assert "[[obsidian/study/rate-limiter|Rate Limiter]]" in obsidian  # first run
+    assert "[[obsidian/study/message-queue|Message Queue]]" in obsidian  # second run
     home = Path("v/index.md").read_text()
     assert "[[obsidian/index|obsidian]]: 2 notes" in home and "[[visual/index#Study|Study]]: 2" in home
     for note in _notes():
@@ -261,3 +262,41 @@ def test_a_topic_keeps_its_path_and_near_names_are_warned(
     assert again == first
     assert run(["generate", "Rate Limiting", "--dry-run", "--out", "o"]) == 0
     assert "nearly coincide" in capsys.readouterr().err
+
+
+def test_links_a_model_wrote_lead_where_obsidian_finds_them(tmp_path: Path) -> None:
+    _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
+    _note(tmp_path, "q/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
+    _note(tmp_path, "p/message-queue.md", "Message Queue", "# Message Queue\n\nLogs.\n")
+    body = ("# Cache\n\nSee [[Rate Limiter]] and [[message-queue#Ordering|ordering]]; again "
+            "[[Rate Limiter|the limiter]], [[Cache]] itself, `[[Rate Limiter]]` as code.\n\n"
+            "| Part | See |\n| --- | --- |\n| queue | [[Message Queue\\|MQ]] |\n")
+    cache = _note(tmp_path, "p/cache.md", "Cache", body)
+    link_vault(tmp_path)
+    linked = split_front_matter(cache.read_text())[2]
+    # Obsidian finds no note by its title: the link is given the path, its own persona's first.
+    assert "See [[p/rate-limiter|Rate Limiter]] and" in linked
+    assert "[[p/message-queue#Ordering|ordering]]" in linked
+    assert "again the limiter, Cache itself" in linked  # a second link, a link to itself: words
+    assert "`[[Rate Limiter]]` as code" in linked
+    assert "| queue | MQ |" in linked  # the queue is linked already, above
+    assert link_vault(tmp_path).links == 0
+
+
+def test_briefer_names_acronyms_and_words_joined_to_others(tmp_path: Path) -> None:
+    _note(tmp_path, "p/cache-aside.md", "Cache-Aside Pattern", "# Cache-Aside Pattern\n\nLoad.\n")
+    _note(tmp_path, "p/saga.md", "Saga Pattern", "# Saga Pattern\n\nSteps.\n")
+    _note(tmp_path, "p/cdn.md", "Content Delivery Network", "# CDN\n\nEdges.\n",
+          aliases=["Content Delivery Network", "CDN"])
+    _note(tmp_path, "p/url-shortener.md", "Design a URL Shortener", "# URL Shortener\n\nIds.\n")
+    _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
+    body = ("# Notes\n\nAssets come from cdn.example.com, the cdn of old, #rate-limiter and the "
+            "rate-limiter-service. Reads use cache-aside; a saga runs long. Behind a CDN, "
+            "a URL shortener answers. Rate limiters throttle.\n")
+    note = _note(tmp_path, "p/notes.md", "Notes", body)
+    link_vault(tmp_path)
+    linked = split_front_matter(note.read_text())[2]
+    assert "cdn.example.com, the cdn of old, #rate-limiter and the rate-limiter-service." in linked
+    assert "use [[p/cache-aside|cache-aside]]; a saga runs" in linked  # "Saga" alone: too common
+    assert "Behind a [[p/cdn|CDN]], a [[p/url-shortener|URL shortener]] answers." in linked
+    assert "[[p/rate-limiter|Rate limiters]] throttle" in linked
