@@ -192,9 +192,10 @@ def submit(topics: Sequence[Topic | str], *, settings: Settings | None = None,
     settings = _settings(overrides, settings)
     jobs = _jobs(topics, settings)
     provider = _provider(settings, None, None)
+    cap = SpendingCap(settings.max_cost, _price(settings)) if settings.max_cost else None
     _check_out(settings.out)
     return _run_async(submit_batch(jobs, provider, settings.out, answer_policy(settings),
-                                    call_config(settings), force, settings.personas_dir))
+                                    call_config(settings), force, settings.personas_dir, cap))
 
 
 def _batch_provider(state: BatchState, settings: Settings) -> Provider:
@@ -215,9 +216,15 @@ def collect(out: Path | None = None, display: RunDisplay | None = None,
     """Collect every ended, uncollected batch of an output folder (None: still running)."""
     settings, _ = load_settings(overrides)
     folder = out or settings.out
-    return [(state, _run_async(collect_batches(state, _batch_provider(state, settings), folder,
-                                                call_config(settings), display)))
-            for state in list_batches(folder) if not state.collected_at]
+    collected = []
+    for state in list_batches(folder):
+        if state.collected_at:
+            continue
+        its_own = settings.model_copy(update={"provider": state.provider, "model": state.model})
+        cap = SpendingCap(settings.max_cost, _price(its_own)) if settings.max_cost else None
+        collected.append((state, _run_async(collect_batches(
+            state, _batch_provider(state, settings), folder, call_config(settings), display, cap))))
+    return collected
 
 
 def plan(topics: Sequence[Topic | str], *, settings: Settings | None = None,

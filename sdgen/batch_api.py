@@ -25,6 +25,7 @@ from .pipeline import refine, scripted_first_answer
 from .prompt import CallConfig
 from .providers.base import BatchProvider, BatchStatus, Completion, Provider
 from .report import RunDisplay, RunResult, finish_run
+from .spending import CappedProvider, SpendingCap, SpendingCapReached
 from .topics import Topic
 
 __all__ = ["BatchState", "collect_batches", "list_batches", "submit_batch"]
@@ -77,8 +78,10 @@ def _batchable(provider: Provider) -> BatchProvider:
 
 async def submit_batch(jobs: Sequence[TopicJob], provider: Provider, out: Path,
                        policy: AnswerPolicy, config: CallConfig, force: bool = False,
-                       personas_dir: Sequence[Path] = ()) -> BatchState | None:
-    """Submit every job whose note is missing or out of date; None when all are up to date."""
+                       personas_dir: Sequence[Path] = (),
+                       cap: SpendingCap | None = None) -> BatchState | None:
+    """Submit every job whose note is missing or out of date; None when all are up to date.
+    With a spending cap, a batch whose worst case it does not cover is not sent."""
     batcher = _batchable(provider)
     requests, entries = [], []
     for number, job in enumerate(jobs):
@@ -98,6 +101,8 @@ async def submit_batch(jobs: Sequence[TopicJob], provider: Provider, out: Path,
     if not requests:
         return None
     try:
+        if cap is not None:
+            cap.cover_whole([prompt for _, prompt in requests], "the batch")
         batch_id = await batcher.submit_batch(requests)
     finally:
         await provider.aclose()
@@ -141,10 +146,13 @@ def _jobs(state: BatchState, out: Path, config: CallConfig) -> list[TopicJob]:
 
 
 async def collect_batches(state: BatchState, provider: Provider, out: Path, config: CallConfig,
-                          display: RunDisplay | None = None) -> RunResult | None:
-    """Validate, repair and write an ended batch's answers; None while it is still running."""
+                          display: RunDisplay | None = None,
+                          cap: SpendingCap | None = None) -> RunResult | None:
+    """Validate, repair and write an ended batch's answers; None while it is still running.
+    Online repairs are held against the spending cap, when one is set."""
     started = time.monotonic()
     batcher = _batchable(provider)
+    repairer = CappedProvider(provider, cap) if cap else provider
     result = RunResult()
     policy = AnswerPolicy(state.attempts, state.continuations)
     try:
@@ -156,8 +164,9 @@ async def collect_batches(state: BatchState, provider: Provider, out: Path, conf
         if display:
             display.start(len(jobs))
         for index, (entry, job) in enumerate(zip(state.topics, jobs, strict=True)):
-            outcome = await _collect_one(job, entry, answers.get(entry.custom_id), provider, out,
-                                         policy)
+            outcome, capped = await _collect_one(job, entry, answers.get(entry.custom_id),
+                                                 repairer, out, policy)
+            result.capped = result.capped or capped
             result.outcomes.append(outcome)
             if display:
                 display.finish(index, outcome)
@@ -172,16 +181,22 @@ async def collect_batches(state: BatchState, provider: Provider, out: Path, conf
 
 
 async def _collect_one(job: TopicJob, entry: BatchTopic, answer: Completion | str | None,
-                       provider: Provider, out: Path, policy: AnswerPolicy) -> TopicOutcome:
+                       provider: Provider, out: Path,
+                       policy: AnswerPolicy) -> tuple[TopicOutcome, str | None]:
+    """One topic's batch answer, checked, repaired online if it must be, and written; with the
+    spending cap's message when a repair could not be asked for under it."""
     if not isinstance(answer, Completion):
         reason = answer or "the batch returned no answer for this topic"
-        return TopicOutcome(job.topic, "failed", reason=f"batch: {reason}")
+        return TopicOutcome(job.topic, "failed", reason=f"batch: {reason}"), None
     draft = NoteDraft(job.topic, job.persona.name, job.prompt.prompt_hash)
+    capped = None
     try:
         await refine(job, provider, policy,
                      scripted_first_answer(job, provider, draft, policy, given=answer), draft)
     except AnswerRejectedError:
         pass  # kept as a draft, with its report
+    except SpendingCapReached as exc:
+        capped = str(exc)  # the answer paid for is kept as it stands (a draft if invalid)
     except ProviderError as exc:  # an online repair that failed
-        return TopicOutcome(job.topic, "failed", reason=str(exc))
-    return save_note(out, job.path, draft, entry.input_hash)
+        return TopicOutcome(job.topic, "failed", reason=str(exc)), None
+    return save_note(out, job.path, draft, entry.input_hash), capped

@@ -492,7 +492,7 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"{state.batch_id}: still running; collect it later", file=err)
             continue
         print_summary(result, err)
-        code = max(code, 0 if result.ok else 1)
+        code = max(code, 3 if result.capped else 0 if result.ok else 1)
     return code
 
 

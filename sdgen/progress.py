@@ -134,6 +134,8 @@ def print_summary(result: RunResult, stream: TextIO) -> None:
             console.print(Text(f"kept {outcome.path}: {outcome.reason}"))
     if result.stopped:
         console.print(Text(f"stopped early: {result.stopped}"))
+    if result.capped:
+        console.print(Text(f"unfinished at the spending cap: {result.capped}"))
     if result.interrupted:
         console.print(f"interrupted by {result.interrupted}: {result.unfinished} topics "
                       "unfinished; run the same command again to finish them")

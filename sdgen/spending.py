@@ -1,8 +1,10 @@
 """A hard cap on what a run may spend (`--max-cost USD`).
 
 Before each request its worst case is reserved against the cap: the input (estimated from the
-messages) plus the whole output budget, at list price. When the answer comes, the reservation is
-settled at what the provider reports it used. When the next request could cross the cap, no new
+messages) plus the whole output budget, at list price; so is each retry of it. When the answer
+comes, the reservation is settled at what the provider reports it used; a try that failed after
+the server may have produced output (a cut stream, a timeout) is paid at its worst case, one
+answered with an HTTP error costs nothing. When the next request could cross the cap, no new
 request starts: calls already in flight finish, every finished note is kept, and the topics left
 are unfinished, for a rerun with a higher cap.
 """
@@ -14,7 +16,7 @@ import threading
 from .errors import SdgenError
 from .estimate import Price
 from .prompt import Prompt
-from .providers.base import Completion, Provider, TextCallback
+from .providers.base import ATTEMPT_BUDGET, Completion, Provider, TextCallback
 
 __all__ = ["CappedProvider", "SpendingCap", "SpendingCapReached", "worst_case"]
 
@@ -50,21 +52,63 @@ class SpendingCap:
             self.reserved += amount
         return amount
 
-    def settle(self, reserved: float, completion: Completion | None) -> None:
-        """Replace a reservation by what the answer cost: its reported usage (an answer with no
-        usage reported: the worst case; a request that failed: nothing, providers do not bill
-        errors)."""
-        cost = reserved if completion is not None else 0.0
-        if completion is not None and completion.usage.input_tokens + completion.usage.output_tokens:
-            cost = (completion.usage.input_tokens * self.price.input
-                    + completion.usage.output_tokens * self.price.output) / 1e6
+    def cover_whole(self, prompts: list[Prompt], what: str) -> None:
+        """Refuse, before anything is sent, a set of requests sent as one (a provider batch)
+        whose worst case the cap does not cover: it cannot be stopped halfway."""
+        amount = sum(worst_case(prompt, self.price) for prompt in prompts)
+        if amount > self.cap - self.spent - self.reserved:
+            raise SpendingCapReached(
+                f"spending cap ${self.cap:.4f}: {what} of {len(prompts)} request(s) could cost up "
+                f"to ${amount:.4f} at list price and is sent whole; raise --max-cost or send "
+                "fewer topics")
+
+    def settle(self, reserved: float, cost: float) -> None:
+        """Replace a reservation by what was spent."""
         with self._lock:
             self.reserved -= reserved
             self.spent += cost
 
+    def cost(self, completion: Completion) -> float | None:
+        """What an answer cost at its reported usage (None: no usage reported)."""
+        usage = completion.usage
+        if not usage.input_tokens + usage.output_tokens:
+            return None
+        return (usage.input_tokens * self.price.input + usage.output_tokens * self.price.output) / 1e6
+
+
+class _RequestBudget:
+    """One request's hold on the cap, try by try (see ``AttemptBudget``): a try that failed
+    after the server may have produced output is paid at its worst case, and the next try is
+    reserved afresh, so retries cannot cross the cap either."""
+
+    def __init__(self, cap: SpendingCap, prompt: Prompt) -> None:
+        self.cap, self.prompt = cap, prompt
+        self.held = cap.reserve(prompt)
+
+    def attempt_failed(self, billed: bool) -> None:
+        if billed and self.held:
+            self.cap.settle(self.held, self.held)
+            self.held = 0.0
+
+    def again(self) -> None:
+        if not self.held:
+            self.held = self.cap.reserve(self.prompt)
+
+    def close(self, completion: Completion | None) -> None:
+        """The request is over: an answer is paid at its reported usage (its worst case when
+        none is reported); a request that failed has paid for its tries already."""
+        cost = 0.0
+        if completion is not None:
+            reported = self.cap.cost(completion)
+            cost = self.held if reported is None else reported
+        self.cap.settle(self.held, cost)
+        self.held = 0.0
+
 
 class CappedProvider:
-    """A provider whose every request is reserved against a spending cap first."""
+    """A provider whose every request, and every retry of it, is held against a spending cap.
+    A provider built on the shared retry loop (``call_with_retries``) reports each try; a
+    plug-in that retries on its own is held at one worst case per request."""
 
     def __init__(self, inner: Provider, cap: SpendingCap) -> None:
         self.inner, self.cap = inner, cap
@@ -72,13 +116,15 @@ class CappedProvider:
         self.key_env, self.offline = inner.key_env, inner.offline
 
     async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
-        reserved = self.cap.reserve(prompt)
+        budget = _RequestBudget(self.cap, prompt)
+        token = ATTEMPT_BUDGET.set(budget)
         completion: Completion | None = None
         try:
             completion = await self.inner.complete(prompt, on_text)
             return completion
         finally:
-            self.cap.settle(reserved, completion)
+            ATTEMPT_BUDGET.reset(token)
+            budget.close(completion)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -160,3 +160,15 @@ def test_compatible_servers_have_no_batch_api(capsys: pytest.CaptureFixture[str]
     assert run(["generate", "X", "--provider", "openai-compatible", "--base-url",
                 "http://127.0.0.1:9/v1", "--model", "m", "--batch-api", "--out", "out"]) == 2
     assert "no batch API" in capsys.readouterr().err
+
+
+def test_a_batch_the_spending_cap_does_not_cover_is_not_sent(
+        httpx2_mock: respx.Router, capsys: pytest.CaptureFixture[str]) -> None:
+    # Nothing is mocked: any request would fail the run otherwise than with the cap.
+    # gpt-5.4-mini's list price: three requests of 16,000 output tokens could cost some $0.2.
+    code = run(["generate", *TOPICS, "--persona", "visual", "--out", "out", "--batch-api",
+                "--model", "gpt-5.4-mini", "--max-cost", "0.01"])
+    assert code == 3 and not httpx2_mock.calls
+    err = capsys.readouterr().err
+    assert "the batch of 3 request(s) could cost up to $" in err and "is sent whole" in err
+    assert not list(Path("out").rglob("*.json"))  # no batch record either

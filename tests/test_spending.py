@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bench.notes import synthetic_note
 from bench.server import TestServer
 from sdgen.cli import run
+from tests.hostile import chunk, hostile_server, start_stream
 
 TOPICS = [f"System {i}" for i in range(5)]
 # A price that makes every answer cost dollars: each synthetic answer is about 13,000 output
@@ -21,10 +26,12 @@ def _run(server: TestServer, cap: str) -> int:
                 "--model", "m", "--out", "out", "--concurrency", "1", "--max-cost", cap])
 
 
-def test_a_run_stops_before_crossing_its_cap_and_a_higher_cap_finishes_it() -> None:
+def test_a_run_stops_before_crossing_its_cap_and_a_higher_cap_finishes_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
     Path("sdgen.toml").write_text(PRICE)
     with TestServer(chunks=4) as server:
         assert _run(server, "40") == 3
+        assert "unfinished at the spending cap: spending cap $40.0000 reached" in capsys.readouterr().err
         report = json.loads(Path("out/run-report.json").read_text())
         spent = sum(t["cost_usd"] for t in report["topics"] if t["cost_usd"])
         assert report["counts"]["written"] == 2 and report["counts"]["unfinished"] == 3
@@ -52,3 +59,53 @@ def test_a_cap_with_no_known_price_is_refused_before_any_call(
         assert code == 2 and server.counts["requests"] == 0
     err = capsys.readouterr().err
     assert "needs the price of model 'mystery-9'" in err and '[prices."mystery-9"]' in err
+
+
+def test_retries_of_cut_streams_are_paid_for_and_cannot_cross_the_cap() -> None:
+    """A stream cut after the server produced output may be billed: each try is held against
+    the cap, so retries stop where the cap does, not after --retries tries."""
+    Path("sdgen.toml").write_text(PRICE)
+
+    def cut_after_output(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        start_stream(handler)
+        handler.wfile.write(chunk("# System 0\n\n" + "words " * 2000))
+        handler.wfile.flush()  # and the connection closes with no finish_reason
+
+    with hostile_server(cut_after_output) as (url, requests):
+        code = run(["generate", "System 0", "--provider", "openai-compatible", "--base-url", url,
+                    "--model", "m", "--out", "out", "--retries", "5", "--max-wait", "0.05",
+                    "--max-cost", "40"])
+    # Each try's worst case is some $18.5 (its input and 16,000 output tokens): two fit under
+    # $40 and are paid in full, a third could cross the cap.
+    assert code == 3 and len(requests) == 2
+    report = json.loads(Path("out/run-report.json").read_text())
+    held = re.search(r"\$([\d.]+) spent, \$0\.0000 in flight, the next request could cost up "
+                     r"to \$([\d.]+)", report["capped"])
+    assert held and float(held.group(1)) == pytest.approx(2 * float(held.group(2)))
+    assert report["counts"]["unfinished"] == 1
+
+
+def test_an_http_error_costs_nothing_and_is_retried_within_the_cap() -> None:
+    Path("sdgen.toml").write_text(PRICE)
+    tries: list[int] = []
+
+    def busy_then_answer(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        tries.append(1)
+        if len(tries) < 4:
+            data = b'{"error": {"message": "overloaded"}}'
+            handler.send_response(503)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+            return
+        start_stream(handler)
+        handler.wfile.write(chunk(synthetic_note("System 0")) + chunk("", "stop") + b"data: [DONE]\n\n")
+
+    with hostile_server(busy_then_answer) as (url, requests):
+        code = run(["generate", "System 0", "--provider", "openai-compatible", "--base-url", url,
+                    "--model", "m", "--out", "out", "--retries", "5", "--max-wait", "0.05",
+                    "--max-cost", "20"])
+    # Three 503s and an answer, under a cap that holds one worst case ($16.0x) at a time.
+    assert code == 0 and len(requests) == 4
+    assert Path("out/obsidian/system-0.md").is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email.utils
 import functools
 import json
@@ -18,13 +19,15 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from ..errors import AuthenticationError, ProviderCallError, ProviderError
+from ..errors import AuthenticationError, ProviderCallError, ProviderError, SdgenError
 from ..limits import RateLimiter
 from ..prompt import CallConfig, Prompt
 
 __all__ = [
+    "ATTEMPT_BUDGET",
     "AnswerTimeoutError",
     "AnswerTooLargeError",
+    "AttemptBudget",
     "BatchProvider",
     "BatchStatus",
     "Completion",
@@ -342,6 +345,25 @@ def describe_failure(exc: BaseException, provider: str, secret: str | None) -> P
     return ProviderCallError(f"{provider}: {detail}", provider=provider)
 
 
+class AttemptBudget(Protocol):
+    """What each try of one request is held against (the spending cap): a try that failed may
+    still have been paid for, and another try must fit in what is left."""
+
+    def attempt_failed(self, billed: bool) -> None:
+        """A try failed; ``billed``: the server may have produced output before it did (a cut
+        stream, a timeout), rather than answering with an HTTP error, which is free."""
+
+    def again(self) -> None:
+        """Before another try of the same request: raises an SdgenError when it could cross
+        the budget."""
+
+
+# The budget of the request being sent, set around one ``Provider.complete`` by whoever holds
+# the cap; the shared retry loop below consults it, so a provider needs no code of its own.
+ATTEMPT_BUDGET: contextvars.ContextVar[AttemptBudget | None] = contextvars.ContextVar(
+    "sdgen_attempt_budget", default=None)
+
+
 def reservation(prompt: Prompt) -> int:
     """Tokens a call may use, as providers count them against a per-minute budget."""
     return sum(len(m.content.encode("utf-8")) for m in prompt.messages) // 4 + prompt.config.max_tokens
@@ -362,23 +384,32 @@ async def call_with_retries(
         reraise=True,
     )
     limiter = settings.limiter
+    budget = ATTEMPT_BUDGET.get()
     try:
         async for attempt in retrying:
             with attempt:
+                if budget and attempt.retry_state.attempt_number > 1:
+                    budget.again()
                 if limiter:
                     await limiter.acquire(reserve)
                 try:  # the whole answer, however slowly its bytes come
                     result = await asyncio.wait_for(call(), config.answer_timeout)
                 except TimeoutError as exc:
+                    if budget:
+                        budget.attempt_failed(billed=True)
                     raise AnswerTimeoutError(
                         f"no whole answer within the answer timeout ({config.answer_timeout:g} s)"
                     ) from exc
+                except Exception as exc:
+                    if budget:
+                        budget.attempt_failed(billed=_status(exc) is None)
+                    raise
                 if limiter and isinstance(result, Completion):
                     used = result.usage.input_tokens + result.usage.output_tokens
                     limiter.refund(reserve - used if used else 0)
                 return result
-    except ProviderError:
-        raise
+    except SdgenError:
+        raise  # already one of ours (a provider error, the spending cap)
     except Exception as exc:
         raise describe_failure(exc, settings.provider, secret) from exc
     raise AssertionError("unreachable")  # pragma: no cover
