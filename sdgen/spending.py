@@ -68,12 +68,17 @@ class SpendingCap:
             self.reserved -= reserved
             self.spent += cost
 
-    def cost(self, completion: Completion) -> float | None:
-        """What an answer cost at its reported usage (None: no usage reported)."""
+    def cost(self, completion: Completion, prompt: Prompt) -> float | None:
+        """What an answer cost at its reported usage (None: no usage reported), never less than
+        what its text shows (input and answer at four characters a token): a server that
+        reports too little does not widen the cap."""
         usage = completion.usage
         if not usage.input_tokens + usage.output_tokens:
             return None
-        return (usage.input_tokens * self.price.input + usage.output_tokens * self.price.output) / 1e6
+        shown_input = sum(len(m.content.encode("utf-8")) for m in prompt.messages) // 4
+        input_tokens = max(usage.input_tokens, shown_input)
+        output_tokens = max(usage.output_tokens, len(completion.text) // 4)
+        return (input_tokens * self.price.input + output_tokens * self.price.output) / 1e6
 
 
 class _RequestBudget:
@@ -99,7 +104,7 @@ class _RequestBudget:
         none is reported); a request that failed has paid for its tries already."""
         cost = 0.0
         if completion is not None:
-            reported = self.cap.cost(completion)
+            reported = self.cap.cost(completion, self.prompt)
             cost = self.held if reported is None else reported
         self.cap.settle(self.held, cost)
         self.held = 0.0

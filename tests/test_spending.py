@@ -109,3 +109,27 @@ def test_an_http_error_costs_nothing_and_is_retried_within_the_cap() -> None:
     # Three 503s and an answer, under a cap that holds one worst case ($16.0x) at a time.
     assert code == 0 and len(requests) == 4
     assert Path("out/obsidian/system-0.md").is_file()
+
+
+@pytest.mark.parametrize("usage", [
+    {"prompt_tokens": 3, "completion_tokens": 1},  # far less than the answer it came with
+    {"prompt_tokens": -5, "completion_tokens": "lots"},  # no count at all: not reported
+])
+def test_a_server_that_reports_too_little_does_not_widen_the_cap(usage: dict[str, Any]) -> None:
+    Path("sdgen.toml").write_text(PRICE)
+
+    def answer_with_usage(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        asked = next(line.removeprefix("Topic: ") for m in body["messages"]
+                     for line in m["content"].splitlines() if line.startswith("Topic: "))
+        start_stream(handler)
+        usage_event = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                       "choices": [], "usage": usage}
+        handler.wfile.write(chunk(synthetic_note(asked)) + chunk("", "stop")
+                            + f"data: {json.dumps(usage_event)}\n\n".encode() + b"data: [DONE]\n\n")
+
+    with hostile_server(answer_with_usage) as (url, requests):
+        code = run(["generate", *TOPICS, "--provider", "openai-compatible", "--base-url", url,
+                    "--model", "m", "--out", "out", "--concurrency", "1", "--max-cost", "40"])
+    # Each answer is some 13,000 tokens ($15.5 with its input) whatever the server says: two
+    # fit under $40 with the next request's worst case held; trusted, the lie would let all 5.
+    assert code == 3 and len(requests) == 2

@@ -72,8 +72,21 @@ class ProviderSettings:
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens a provider says an answer used. A server may send anything here: what is not a
+    count of tokens (a string, a negative number, a float that is no whole number) is 0,
+    "not reported"."""
+
     input_tokens: int = 0
     output_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("input_tokens", "output_tokens"):
+            value: object = getattr(self, name)
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                value = 0
+            object.__setattr__(self, name, value)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
