@@ -339,11 +339,20 @@ def _in_inline_code(text: str, at: int) -> bool:
     return text.count("`", line_start, at) % 2 == 1
 
 
+def _in_title(text: str, at: int) -> bool:
+    """Whether position ``at`` is on a heading or a callout's title line (no link goes there)."""
+    line_start = text.rfind("\n", 0, at) + 1
+    line_end = text.find("\n", at)
+    line = text[line_start:len(text) if line_end < 0 else line_end]
+    return bool(_HEADING.match(line) or _CALLOUT_TITLE.match(line))
+
+
 def _normalised(note: VaultNote, body: str, resolver: _Resolver,
                 fenced: list[tuple[int, int]]) -> tuple[str, int]:
     """The wikilinks a model wrote, made to lead where Obsidian will find them: a link by title
-    or alias is given the note's path (its own persona's note first), a link to a note that
-    does not exist, to the note itself, or to a note already linked becomes its plain words."""
+    or alias is given the note's path (its own persona's note first); a link to a note that
+    does not exist, to the note itself, to a note already linked, or in a heading or a callout's
+    title becomes its plain words."""
     if "[[" not in body:
         return body, 0
     changed = 0
@@ -359,6 +368,9 @@ def _normalised(note: VaultNote, body: str, resolver: _Resolver,
         heading, label = match.group(2) or "", match.group(4)
         if not target.strip():
             return match.group(0)  # a heading of this very note
+        if _in_title(text, at):
+            changed += 1
+            return label if label is not None else target  # a heading keeps its words only
         file, candidates = resolver.find(target)
         chosen = _target_for(candidates, note) if candidates else None
         if file is not None and file != note.target.casefold() and file not in linked:

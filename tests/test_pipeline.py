@@ -121,9 +121,9 @@ def test_index_run_builds_the_tree_and_index(httpx2_mock: respx.Router, tmp_path
                      "visual/load-balancing/least-connections.md",
                      "visual/load-balancing/round-robin.md", "visual/misc/round-robin.md"]
     links = [x for x in Path("out/visual/index.md").read_text().splitlines() if x.startswith("- [[")]
-    assert links == ["- [[load-balancing/round-robin|Round Robin]]",
-                     "- [[load-balancing/least-connections|Least Connections]]",
-                     "- [[caching/cdn|CDN]]", "- [[misc/round-robin|Round Robin]]"]
+    assert links == ["- [[visual/load-balancing/round-robin|Round Robin]]",
+                     "- [[visual/load-balancing/least-connections|Least Connections]]",
+                     "- [[visual/caching/cdn|CDN]]", "- [[visual/misc/round-robin|Round Robin]]"]
     meta, _, _ = split_front_matter(Path("out/visual/caching/cdn.md").read_text())
     assert meta["category"] == "Caching" and meta["question"] == "Push or pull?"
     assert {"title", "topic", "persona", "provider", "model", "created", "input_tokens",

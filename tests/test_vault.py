@@ -268,13 +268,16 @@ def test_links_a_model_wrote_lead_where_obsidian_finds_them(tmp_path: Path) -> N
     _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
     _note(tmp_path, "q/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
     _note(tmp_path, "p/message-queue.md", "Message Queue", "# Message Queue\n\nLogs.\n")
-    body = ("# Cache\n\nSee [[Rate Limiter]] and [[message-queue#Ordering|ordering]]; again "
+    body = ("# Cache\n\n## Related: [[Message Queue]]\n\n> [!NOTE] See [[Rate Limiter]]\n> Body.\n\n"
+            "See [[Rate Limiter]] and [[message-queue#Ordering|ordering]]; again "
             "[[Rate Limiter|the limiter]], [[Cache]] itself, `[[Rate Limiter]]` as code.\n\n"
             "| Part | See |\n| --- | --- |\n| queue | [[Message Queue\\|MQ]] |\n")
     cache = _note(tmp_path, "p/cache.md", "Cache", body)
     link_vault(tmp_path)
     linked = split_front_matter(cache.read_text())[2]
     # Obsidian finds no note by its title: the link is given the path, its own persona's first.
+    assert "## Related: Message Queue\n" in linked  # never in a heading or a callout title
+    assert "> [!NOTE] See Rate Limiter\n" in linked
     assert "See [[p/rate-limiter|Rate Limiter]] and" in linked
     assert "[[p/message-queue#Ordering|ordering]]" in linked
     assert "again the limiter, Cache itself" in linked  # a second link, a link to itself: words
