@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from markdown_it import MarkdownIt
 
 from sdgen.cli import run
 from sdgen.personas import prompts_root
@@ -49,6 +51,51 @@ def test_demo_replays_offline_into_valid_notes(capsys: pytest.CaptureFixture[str
         assert run(["validate", f"output/{note}"]) == 0, note
     assert sorted(p.parent.name for p in Path("output").rglob("index.md")) == [
         "emoji", "interview", "obsidian", "output", "senior", "visual"]  # the home note, then each persona's
+
+
+_WIKILINK = re.compile(r"(?<!!)\[\[([^\]|#\n]*)(?:#[^\]|\n]*)?(?:\\?\|[^\]\n]*)?\]\]")
+
+
+def _obsidian_finds(target: str, vault: Path) -> Path | None:
+    """A link target as Obsidian finds it: by its path from the vault root, else the one file
+    whose path ends with it (a file name is such an ending); never by title or alias."""
+    target = target.strip().removesuffix(".md").casefold()
+    files = {p.relative_to(vault).with_suffix("").as_posix().casefold(): p
+             for p in vault.rglob("*.md")}
+    if target in files:
+        return files[target]
+    ends = [p for name, p in files.items() if name.endswith("/" + target)]
+    return ends[0] if len(ends) == 1 else None
+
+
+def test_the_demo_vault_of_real_answers_links_as_obsidian_reads_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Real answers, read by a Markdown parser rather than by sdgen's own rules: every link is
+    found by Obsidian, none is in code, a diagram, a heading or front matter, no note links
+    itself or one note twice, and the notes do link each other."""
+    assert run(["generate", "--index", str(INDEX), "--replay", str(RECORDINGS),
+                "--out", "output"]) == 0, capsys.readouterr().err
+    vault, parser = Path("output"), MarkdownIt("commonmark").enable("table")
+    cross_links = 0
+    for note in sorted(vault.rglob("*.md")):
+        front, body = note.read_text(encoding="utf-8").split("\n---\n", 1)
+        assert "[[" not in front, note
+        targets: list[Path] = []
+        for token in parser.parse(body):
+            if token.type == "inline":
+                prose = re.sub(r"(`+).*?\1", "", token.content)
+                for target in _WIKILINK.findall(prose):
+                    found = _obsidian_finds(target, vault)
+                    assert found is not None, f"{note}: [[{target}]] is not found by Obsidian"
+                    targets.append(found)
+        headings = [line for line in body.splitlines() if re.match(r"#{1,6} ", line)]
+        assert not [h for h in headings if "[[" in h], note
+        if note.name != "index.md":
+            assert note not in targets, f"{note} links itself"
+            assert len(targets) == len(set(targets)), f"{note} links one note twice"
+            cross_links += len(targets)
+    # "CDN" in three notes, "cache-aside", "consistent hashing": the topics the answers share.
+    assert cross_links >= 5
 
 
 def test_changed_template_is_reported_as_stale(tmp_path: Path,
