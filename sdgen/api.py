@@ -51,7 +51,7 @@ from .site import build_site as build_static_site
 from .spending import CappedProvider, SpendingCap
 from .topics import Topic
 from .validate import Report, ValidationOptions, validate_document
-from .vault import INDEX_TAG
+from .vault import INDEX_TAG, vault_root
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -314,7 +314,10 @@ def regenerate_sections(
         finally:
             await provider.aclose()
 
-    return _run_async(run())
+    result = _run_async(run())
+    if result.written and (root := vault_root(note.path, note.persona.name)) is not None:
+        link_vault(root)  # the new sections link the vault's notes as the rest of the note does
+    return result
 
 
 def chat(topic: str, io: ChatIO, *, settings: Settings | None = None, record: Path | None = None,

@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import atomic_write
+from .files import atomic_write, safe_segment
 from .notes import INDEX_NOTE, format_markdown, front_matter_block, walk_notes
 
-__all__ = ["HOME_TITLE", "NoteRecord", "home_note", "listed_notes", "notes_in", "update_index", "write_home",
-           "write_index"]
+__all__ = ["HOME_TITLE", "NoteRecord", "home_note", "listed_notes", "notes_in", "update_index",
+           "vault_root", "write_home", "write_index"]
 
 HOME_TITLE = "System design notes"
 INDEX_TAG = "sdgen-index"
@@ -92,6 +92,16 @@ def update_index(folder: Path, persona: str, ordered: Iterable[NoteRecord] = ())
     order = [*listed_notes(folder / INDEX_NOTE), *(r.path for r in ordered), *sorted(on_disk)]
     listed = [on_disk[p] for p in dict.fromkeys(order) if p in on_disk]
     return write_index(folder, persona, listed) if listed else None
+
+
+def vault_root(note: Path, persona: str) -> Path | None:
+    """The output folder a note was written into (``<out>/<persona>/…``, its persona folder
+    holding an index); None for a note that is not in one."""
+    folder = safe_segment(persona, "persona")
+    for parent in note.resolve().parents:
+        if parent.name == folder and (parent / INDEX_NOTE).is_file():
+            return parent.parent
+    return None
 
 
 def home_note(out: Path) -> str | None:

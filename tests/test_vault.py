@@ -303,3 +303,20 @@ def test_briefer_names_acronyms_and_words_joined_to_others(tmp_path: Path) -> No
     assert "use [[p/cache-aside|cache-aside]]; a saga runs" in linked  # "Saga" alone: too common
     assert "Behind a [[p/cdn|CDN]], a [[p/url-shortener|URL shortener]] answers." in linked
     assert "[[p/rate-limiter|Rate limiters]] throttle" in linked
+
+
+def test_regenerated_sections_link_the_vault_as_the_rest_of_the_note_does(
+        vault: respx.Route, httpx2_mock: respx.Router) -> None:
+    note = Path("v/obsidian/study/message-queue.md")
+    section = ("## 5. 🔌 API Design\n\nProducers call `POST /v1/messages`; a [[Job Scheduler]] "
+               "enqueues its runs here and a load balancer spreads the consumers.\n\n"
+               "| Method | Path | Purpose |\n|---|---|---|\n| POST | `/v1/messages` | enqueue |\n")
+    vault.mock(return_value=openai_stream(section))
+    assert run(["regen", str(note), "--section", "api design"]) == 0
+    meta, _, body = split_front_matter(note.read_text())
+    api = body[body.index("## 5."):body.index("## 6.")]
+    # The model's link by title is given its path, and stays the note's one link there.
+    assert "a [[visual/study/job-scheduler|Job Scheduler]] enqueues" in api
+    assert body.count("[[visual/study/job-scheduler") == 1  # its first mention, now this one
+    assert meta["body_hash"] == body_hash(body[1:] if body.startswith("\n") else body)
+    assert run(["validate", str(note)]) == 0
