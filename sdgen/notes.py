@@ -204,8 +204,9 @@ def obsidian_tag(text: str) -> str | None:
 
 
 def _names(values: Any) -> list[str]:
-    """A front matter list (or one string) as clean one-line names."""
-    items = values if isinstance(values, list) else [values] if isinstance(values, str) else []
+    """A front matter list (or one string, its names apart at commas, as models write
+    ``aliases: Rate Limiter, Throttler``) as clean one-line names."""
+    items = values if isinstance(values, list) else values.split(",") if isinstance(values, str) else []
     names = [" ".join(str(v).split()) for v in items if isinstance(v, str | int | float)]
     return [n for n in names if n and len(n) <= 200]
 

@@ -320,3 +320,19 @@ def test_regenerated_sections_link_the_vault_as_the_rest_of_the_note_does(
     assert body.count("[[visual/study/job-scheduler") == 1  # its first mention, now this one
     assert meta["body_hash"] == body_hash(body[1:] if body.startswith("\n") else body)
     assert run(["validate", str(note)]) == 0
+
+
+def test_the_models_own_tags_and_aliases_are_kept_valid_and_once(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-vault-000000000000000")
+    body = extract_answer(answer("obsidian_valid.md"))
+    given = ("---\ntags: [System Design, \"#rate-limiting\", Distributed Systems, system-design, "
+             "\"2026\"]\naliases: Throttler, API Rate Limiter\n---\n\n")
+    httpx2_mock.post(OPENAI_URL).mock(return_value=openai_stream(
+        given + retitled(body, "Rate Limiter")))
+    assert run(["generate", "Rate Limiter", "--out", "o"]) == 0
+    meta = split_front_matter(Path("o/obsidian/rate-limiter.md").read_text())[0]
+    assert meta["aliases"] == ["Rate Limiter", "Throttler", "API Rate Limiter"]
+    # Spaces become hyphens, '#' goes, a number alone is no tag, each tag once (any case).
+    assert meta["tags"] == ["system-design", "persona/obsidian", "rate-limiting",
+                            "Distributed-Systems"]
