@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import SdgenError
+from .errors import DiagramCheckUnavailableError
 from .memory import release_free_memory
 
 __all__ = ["BUNDLE", "DiagramCheckUnavailableError", "Verdict", "check_mermaid",
@@ -65,10 +65,6 @@ _TOKENS = {
     "end": "'end'", "subgraph": "'subgraph'", "INVALID": "an invalid character",
     "1": "the end of the diagram",  # jison's EOF, by number
 }
-
-
-class DiagramCheckUnavailableError(SdgenError):
-    """The diagram parser cannot start (a broken install); --no-diagram-check goes without."""
 
 
 @dataclass(frozen=True)

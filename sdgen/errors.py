@@ -8,9 +8,11 @@
     │   └── SectionNotFoundError    regen: no section of the note matches the name given
     ├── OutputError                 the output folder cannot be written
     ├── SiteError                   sdgen site: no mkdocs-material, no notes, or a build failure
+    ├── DiagramCheckUnavailableError  Mermaid's parser cannot start (--no-diagram-check goes without)
     ├── AnswerRejectedError         no valid answer within the answers allowed, or the model
     │                               declined (exit 1); carries the last answer as a draft
     ├── RunStoppedError             the run stopped (a rejected key) before this topic's call
+    ├── SpendingCapReached          the next request could cross --max-cost (exit 3)
     └── ProviderError               the LLM provider failed
         ├── UnknownProviderError
         ├── MissingKeyError         no API key where one is needed
@@ -56,6 +58,10 @@ class SiteError(SdgenError):
     """The static site cannot be built."""
 
 
+class DiagramCheckUnavailableError(SdgenError):
+    """The diagram parser cannot start (a broken install); --no-diagram-check goes without."""
+
+
 class AnswerRejectedError(SdgenError):
     """No answer would do; ``draft`` holds the last one, with its report, to keep as a draft."""
 
@@ -68,6 +74,12 @@ class AnswerRejectedError(SdgenError):
 
 class RunStoppedError(SdgenError):
     pass
+
+
+class SpendingCapReached(SdgenError):
+    """The next request could cross the spending cap: the run starts no new request (exit 3)."""
+
+    exit_code = 3
 
 
 class ProviderError(SdgenError):

@@ -13,18 +13,12 @@ from __future__ import annotations
 
 import threading
 
-from .errors import SdgenError
+from .errors import SpendingCapReached
 from .estimate import Price
 from .prompt import Prompt
 from .providers.base import ATTEMPT_BUDGET, Completion, Provider, TextCallback
 
 __all__ = ["CappedProvider", "SpendingCap", "SpendingCapReached", "worst_case"]
-
-
-class SpendingCapReached(SdgenError):
-    """The next request could cross the spending cap: the run starts no new request (exit 3)."""
-
-    exit_code = 3
 
 
 def worst_case(prompt: Prompt, price: Price) -> float:

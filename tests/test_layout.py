@@ -59,6 +59,11 @@ def test_every_error_class_is_drawn_in_the_error_tree() -> None:
     classes = [n.name for n in ast.walk(_tree(PACKAGE / "errors.py"))
                if isinstance(n, ast.ClassDef)]
     assert classes and all(name in doc for name in classes)
+    # Every exception the package defines is of the one tree, and is drawn in errors.py.
+    elsewhere = [f"{p.name}:{n.name}" for p in MODULES if p.name != "errors.py"
+                 for n in ast.walk(_tree(p)) if isinstance(n, ast.ClassDef)
+                 and any(ast.unparse(b) in classes for b in n.bases)]
+    assert not elsewhere, "define sdgen's errors in errors.py"
     raised_bare = [f"{p.name}:{n.lineno}" for p in MODULES for n in ast.walk(_tree(p))
                    if isinstance(n, ast.Raise) and n.exc is not None
                    and isinstance(n.exc, ast.Call) and ast.unparse(n.exc.func) == "SdgenError"]
