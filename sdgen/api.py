@@ -264,7 +264,7 @@ def link_notes(out: Path | None = None, **overrides: Any) -> LinkReport:
     changes no byte); hand-edited notes are listed, never rewritten."""
     folder = out or load_settings(overrides)[0].out
     if not folder.is_dir():
-        raise OutputError(f"{folder}: no such output folder")
+        raise OutputError(f"{folder}: {'not a folder' if folder.exists() else 'no such output folder'}")
     return link_vault(folder)
 
 
