@@ -141,6 +141,11 @@ def _lower(text: str) -> str:
 
 _FENCE_LINE = re.compile(r"^[ \t>]*(`{3,}|~{3,})", re.MULTILINE)
 _MATH_LINE = re.compile(r"^[ \t]*\$\$[ \t]*$", re.MULTILINE)
+_HTML_BLOCK_START = re.compile(
+    r"^ {0,3}(?:<!--|</?(?:address|article|aside|blockquote|center|details|dialog|div|dl|"
+    r"fieldset|figcaption|figure|footer|form|h[1-6]|header|hr|li|main|nav|ol|p|pre|script|"
+    r"section|style|summary|table|tbody|td|tfoot|th|thead|tr|ul)(?=[\s/>]|$))",
+    re.MULTILINE | re.IGNORECASE)
 _DELIMITER_LINE = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$",
                              re.MULTILINE)
 
@@ -152,11 +157,22 @@ class _Prose:
 
     def __init__(self, body: str, fenced: list[tuple[int, int]]) -> None:
         self.body = body
-        blocked = [*fenced, *self._math(), *self._tables()]
+        blocked = [*fenced, *self._math(), *self._tables(), *self._html()]
         blocked.sort()
         self.block_starts = [a for a, _ in blocked]
         self.blocked = blocked
         self.lines: dict[int, list[tuple[int, int]] | None] = {}
+
+    def _html(self) -> list[tuple[int, int]]:
+        """HTML blocks: from a line that opens one to the next blank line, as CommonMark reads
+        them (Markdown inside is shown as it is written, so a link there would be raw text)."""
+        if "<" not in self.body:
+            return []
+        blocks = []
+        for start in _HTML_BLOCK_START.finditer(self.body):
+            end = self.body.find("\n\n", start.start())
+            blocks.append((start.start(), len(self.body) if end < 0 else end))
+        return blocks
 
     def _math(self) -> list[tuple[int, int]]:
         if "$$" not in self.body:

@@ -336,3 +336,15 @@ def test_the_models_own_tags_and_aliases_are_kept_valid_and_once(
     # Spaces become hyphens, '#' goes, a number alone is no tag, each tag once (any case).
     assert meta["tags"] == ["system-design", "persona/obsidian", "rate-limiting",
                             "Distributed-Systems"]
+
+
+def test_no_link_inside_an_html_block(tmp_path: Path) -> None:
+    _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
+    body = ("# Notes\n\n<details>\n<summary>More</summary>\nA rate limiter, shown raw here.\n"
+            "</details>\n\n<!-- a rate limiter in a comment -->\n\nThen a rate limiter in prose.\n")
+    note = _note(tmp_path, "p/notes.md", "Notes", body)
+    link_vault(tmp_path)
+    linked = split_front_matter(note.read_text())[2]
+    assert "A rate limiter, shown raw here." in linked
+    assert "<!-- a rate limiter in a comment -->" in linked
+    assert "Then a [[p/rate-limiter|rate limiter]] in prose." in linked
