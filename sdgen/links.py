@@ -244,10 +244,12 @@ def _variants(name: str) -> Iterator[str]:
 
 def _joined(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] is part of a longer word or token rather than a word of its own:
-    "rate-limiter-service", "cdn.example.com", "api/rate-limiter", a #tag."""
+    "rate-limiter-service", "cdn.example.com", "api/rate-limiter", a #tag, "[bracketed]"."""
     before = text[start - 1] if start else " "
     after = text[end] if end < len(text) else " "
-    if before.isalnum() or before == "_" or after.isalnum() or after == "_" or before in "#@":
+    if before.isalnum() or before == "_" or after.isalnum() or after == "_":
+        return True
+    if before in "#@![" or after == "]":  # a tag, a mention; "![[" would embed; "[x]" is a ref
         return True
     if before in "-./\\" and start >= 2 and text[start - 2].isalnum():
         return True

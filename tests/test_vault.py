@@ -293,13 +293,14 @@ def test_briefer_names_acronyms_and_words_joined_to_others(tmp_path: Path) -> No
           aliases=["Content Delivery Network", "CDN"])
     _note(tmp_path, "p/url-shortener.md", "Design a URL Shortener", "# URL Shortener\n\nIds.\n")
     _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
-    body = ("# Notes\n\nAssets come from cdn.example.com, the cdn of old, #rate-limiter and the "
-            "rate-limiter-service. Reads use cache-aside; a saga runs long. Behind a CDN, "
-            "a URL shortener answers. Rate limiters throttle.\n")
+    body = ("# Notes\n\nAssets come from cdn.example.com, the cdn of old, #rate-limiter, "
+            "[rate limiter], wow!rate limiter and the rate-limiter-service. Reads use "
+            "cache-aside; a saga runs long. Behind a CDN, a URL shortener answers. Rate limiters throttle.\n")
     note = _note(tmp_path, "p/notes.md", "Notes", body)
     link_vault(tmp_path)
     linked = split_front_matter(note.read_text())[2]
-    assert "cdn.example.com, the cdn of old, #rate-limiter and the rate-limiter-service." in linked
+    assert ("cdn.example.com, the cdn of old, #rate-limiter, [rate limiter], wow!rate limiter "
+            "and the rate-limiter-service.") in linked
     assert "use [[p/cache-aside|cache-aside]]; a saga runs" in linked  # "Saga" alone: too common
     assert "Behind a [[p/cdn|CDN]], a [[p/url-shortener|URL shortener]] answers." in linked
     assert "[[p/rate-limiter|Rate limiters]] throttle" in linked
