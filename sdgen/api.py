@@ -316,7 +316,7 @@ def regenerate_sections(
 
     result = _run_async(run())
     if result.written and (root := vault_root(note.path, note.persona.name)) is not None:
-        link_vault(root)  # the new sections link the vault's notes as the rest of the note does
+        link_vault(root, only=note.path)  # new sections link the vault as the rest does
     return result
 
 

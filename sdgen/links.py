@@ -502,14 +502,18 @@ def _with_body_hash(block: str, meta: dict[str, Any], body: str) -> str:
     return front_matter_block({**meta, "body_hash": digest})
 
 
-def link_vault(out: Path) -> LinkReport:
-    """Link every note of the vault under ``out``; rewrite (atomically) only the notes that
-    change, with their ``body_hash`` brought up to date."""
+def link_vault(out: Path, only: Path | None = None) -> LinkReport:
+    """Link every note of the vault under ``out`` (or, given ``only``, that one note: its
+    sections changed, not its names, so no other note needs another look); rewrite
+    (atomically) only the notes that change, with their ``body_hash`` brought up to date."""
     notes = read_vault(out) if out.is_dir() else []
     report = LinkReport(notes=len(notes))
     matcher = _Matcher(notes)
     resolver = _Resolver(out, notes) if notes else None
+    wanted = only.resolve() if only is not None else None
     for note in notes:
+        if wanted is not None and note.path.resolve() != wanted:
+            continue
         read = note.read()
         if note.opted_out or read is None:
             continue
