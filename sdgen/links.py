@@ -25,16 +25,15 @@ from typing import Any
 import ahocorasick
 
 from .files import atomic_write
-from .notes import body_hash, front_matter_block, is_edited, split_note, walk_notes
+from .markdown import cut_front_matter
+from .notes import body_hash, front_matter_block, is_edited, walk_notes
 
 __all__ = ["LinkReport", "VaultNote", "link_text", "link_vault", "read_vault"]
 
 _MIN_NAME = 3  # shorter names ("DB", "AI") would link every other sentence
-_FENCE = re.compile(r"^(?:\s*>)*\s*(`{3,}|~{3,})")
 _HEADING = re.compile(r"^(?:\s*>)*\s{0,3}#{1,6}(?:\s|$)")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _CALLOUT_TITLE = re.compile(r"^(?:\s*>)+\s*\[![\w-]+\]")
-_TABLE_DELIMITER = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)+\|?\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 _HTML_BLOCK = re.compile(r"^\s*</?[A-Za-z][\w-]*[\s>/]")
 # Inline spans that never take a link: code, links of any kind, URLs, HTML, math.
@@ -62,14 +61,17 @@ class VaultNote:
     persona: str
     names: list[str]  # its title, topic and aliases
     opted_out: bool
+    meta: dict[str, Any] = field(default_factory=dict, repr=False)  # its front matter
     shorter: list[str] = field(default_factory=list)  # briefer names prose uses (weaker)
 
-    def read(self) -> tuple[dict[str, Any], str, str] | None:
-        """Its front matter, that front matter's text, and its body (None: gone or unreadable)."""
+    def read(self) -> tuple[str, str] | None:
+        """Its front matter's text and its body (None: gone or unreadable); the front matter
+        itself was read with the vault (``meta``)."""
         try:
-            return split_note(self.path.read_text(encoding="utf-8"))
+            block, rest = cut_front_matter(self.path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             return None
+        return block, rest[1:] if rest.startswith("\n") else rest
 
 
 @dataclass
@@ -126,7 +128,7 @@ def read_vault(out: Path) -> list[VaultNote]:
         shorter = [s for n in names for s in _shorter_names(n) if s.casefold() not in known]
         notes.append(VaultNote(path=path, target=path.relative_to(out).with_suffix("").as_posix(),
                                persona=str(meta["persona"]), names=names,
-                               opted_out=meta.get("links") is False,
+                               opted_out=meta.get("links") is False, meta=meta,
                                shorter=list(dict.fromkeys(shorter))))
     return notes
 
@@ -139,15 +141,16 @@ def _lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-_FENCE_LINE = re.compile(r"^[ \t>]*(`{3,}|~{3,})", re.MULTILINE)
 _MATH_LINE = re.compile(r"^[ \t]*\$\$[ \t]*$", re.MULTILINE)
 _HTML_BLOCK_START = re.compile(
     r"^ {0,3}(?:<!--|</?(?:address|article|aside|blockquote|center|details|dialog|div|dl|"
     r"fieldset|figcaption|figure|footer|form|h[1-6]|header|hr|li|main|nav|ol|p|pre|script|"
     r"section|style|summary|table|tbody|td|tfoot|th|thead|tr|ul)(?=[\s/>]|$))",
     re.MULTILINE | re.IGNORECASE)
-_DELIMITER_LINE = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$",
-                             re.MULTILINE)
+_DELIMITER_LINE = re.compile(r"[ \t]*\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*")
+# Where a table's delimiter row may be: a dash beside a pipe. Searched for first, because a
+# pattern anchored at every line start is tried at every character of a long note.
+_DASH_BY_PIPE = re.compile(r"-[ \t]*:?\||\|[ \t]*:?-")
 
 
 class _Prose:
@@ -184,9 +187,17 @@ class _Prose:
         tables: list[tuple[int, int]] = []
         if "|" not in self.body:
             return tables
-        for delimiter in _DELIMITER_LINE.finditer(self.body):
-            start = self.body.rfind("\n", 0, max(0, delimiter.start() - 1)) + 1
-            end = delimiter.end()
+        body, checked = self.body, -1
+        for candidate in _DASH_BY_PIPE.finditer(body):
+            row_start = body.rfind("\n", 0, candidate.start()) + 1
+            if row_start <= checked:
+                continue  # this row was judged already
+            row_end = body.find("\n", candidate.end())
+            checked = row_end = len(body) if row_end < 0 else row_end
+            if not _DELIMITER_LINE.fullmatch(body, row_start, row_end):
+                continue
+            start = body.rfind("\n", 0, max(0, row_start - 1)) + 1  # the header row
+            end = row_end
             while end < len(self.body):
                 following = self.body.find("\n", end + 1)
                 following = len(self.body) if following < 0 else following
@@ -409,17 +420,36 @@ def _normalised(note: VaultNote, body: str, resolver: _Resolver,
     return "".join(pieces), changed
 
 
+def _fence_lines(body: str) -> list[tuple[int, str]]:
+    """(line start, marker run) of each line that opens or closes a fence: a run of three or
+    more backticks or tildes after nothing but indentation and quote marks. Found with plain
+    string search (a pattern anchored at line starts is tried at every character)."""
+    found = []
+    for mark in ("```", "~~~"):
+        at = body.find(mark)
+        while at >= 0:
+            line_start = body.rfind("\n", 0, at) + 1
+            run_end = at
+            while run_end < len(body) and body[run_end] == mark[0]:
+                run_end += 1
+            if not body[line_start:at].strip(" \t>"):
+                found.append((line_start, body[at:run_end]))
+                next_line = body.find("\n", run_end)
+                run_end = len(body) if next_line < 0 else next_line
+            at = body.find(mark, run_end)
+    return sorted(found)
+
+
 def _fenced_ranges(body: str) -> list[tuple[int, int]]:
     """The character ranges of fenced code blocks (their text is never touched)."""
     ranges: list[tuple[int, int]] = []
     fence: str | None = None
     begin = 0
-    for marker in _FENCE_LINE.finditer(body):  # only the fence lines, found in one scan
-        run = marker.group(1)
+    for line_start, run in _fence_lines(body):
         if fence is None:
-            fence, begin = run, marker.start()
+            fence, begin = run, line_start
         elif run[0] == fence[0] and len(run) >= len(fence):
-            line_end = body.find("\n", marker.end())
+            line_end = body.find("\n", line_start)
             ranges.append((begin, len(body) if line_end < 0 else line_end + 1))
             fence = None
     if fence is not None:
@@ -514,10 +544,10 @@ def link_vault(out: Path, only: Path | None = None) -> LinkReport:
     for note in notes:
         if wanted is not None and note.path.resolve() != wanted:
             continue
-        read = note.read()
-        if note.opted_out or read is None:
+        read = note.read() if not note.opted_out else None
+        if read is None:
             continue
-        meta, block, body = read
+        meta, (block, body) = note.meta, read
         if is_edited(meta, body):
             report.edited.append(note.path)
             continue

@@ -22,6 +22,7 @@ __all__ = [
     "Fence",
     "Heading",
     "answer_front_matter",
+    "cut_front_matter",
     "extract_answer",
     "normalize_title",
     "parse_document",
@@ -55,6 +56,13 @@ def _parser(blocks_only: bool = False) -> MarkdownIt:
     parser = MarkdownIt("commonmark").enable("table").enable("strikethrough")
     # Blocks only: headings and fences without the inline pass (a third of the time).
     return parser.disable("inline") if blocks_only else parser
+
+
+def cut_front_matter(text: str) -> tuple[str, str]:
+    """The front matter's source block and the rest, without reading the YAML (for a caller
+    that has read it already)."""
+    match = _FRONT_MATTER.match(text)
+    return (match.group(0), text[match.end():]) if match else ("", text)
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str, str]:

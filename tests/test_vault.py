@@ -349,3 +349,16 @@ def test_no_link_inside_an_html_block(tmp_path: Path) -> None:
     assert "A rate limiter, shown raw here." in linked
     assert "<!-- a rate limiter in a comment -->" in linked
     assert "Then a [[p/rate-limiter|rate limiter]] in prose." in linked
+
+
+def test_no_link_in_any_kind_of_fence_or_table(tmp_path: Path) -> None:
+    _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
+    body = ("# Notes\n\n````markdown\n```\na rate limiter in a fence within a fence\n```\n````\n\n"
+            "~~~\na rate limiter under tildes\n~~~\n\n> ```\n> a rate limiter, quoted code\n> ```\n\n"
+            "| :--- | right |\n|:---:|---:|\n| a rate limiter | x |\n\n"
+            "- a list item | with a pipe, then a rate limiter in prose\n")
+    note = _note(tmp_path, "p/notes.md", "Notes", body)
+    link_vault(tmp_path)
+    linked = split_front_matter(note.read_text())[2]
+    assert linked.count("[[p/rate-limiter") == 1
+    assert "with a pipe, then a [[p/rate-limiter|rate limiter]] in prose" in linked
