@@ -142,8 +142,10 @@ def _lower(text: str) -> str:
 
 
 _MATH_LINE = re.compile(r"^[ \t]*\$\$[ \t]*$", re.MULTILINE)
-_HTML_BLOCK_START = re.compile(
-    r"^ {0,3}(?:<!--|</?(?:address|article|aside|blockquote|center|details|dialog|div|dl|"
+# A tag that opens an HTML block when it starts a line (the line is checked apart: a pattern
+# anchored at line starts is tried at every character).
+_HTML_BLOCK_TAG = re.compile(
+    r"<(?:!--|/?(?:address|article|aside|blockquote|center|details|dialog|div|dl|"
     r"fieldset|figcaption|figure|footer|form|h[1-6]|header|hr|li|main|nav|ol|p|pre|script|"
     r"section|style|summary|table|tbody|td|tfoot|th|thead|tr|ul)(?=[\s/>]|$))",
     re.MULTILINE | re.IGNORECASE)
@@ -171,10 +173,14 @@ class _Prose:
         them (Markdown inside is shown as it is written, so a link there would be raw text)."""
         if "<" not in self.body:
             return []
-        blocks = []
-        for start in _HTML_BLOCK_START.finditer(self.body):
-            end = self.body.find("\n\n", start.start())
-            blocks.append((start.start(), len(self.body) if end < 0 else end))
+        blocks: list[tuple[int, int]] = []
+        for tag in _HTML_BLOCK_TAG.finditer(self.body):
+            line_start = self.body.rfind("\n", 0, tag.start()) + 1
+            indent = self.body[line_start:tag.start()]
+            if len(indent) > 3 or indent.strip(" ") or (blocks and line_start < blocks[-1][1]):
+                continue  # inline HTML, or inside the block found last
+            end = self.body.find("\n\n", line_start)
+            blocks.append((line_start, len(self.body) if end < 0 else end))
         return blocks
 
     def _math(self) -> list[tuple[int, int]]:
