@@ -500,6 +500,8 @@ def _cmd_link(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .api import link_notes
 
     report = link_notes(args.out)
+    if args.quiet:
+        return 0  # nothing went wrong: nothing to say
     print(f"{report.links} link(s) added in {len(report.rewritten)} of {report.notes} note(s)",
           file=out)
     for path in report.edited:
@@ -528,8 +530,9 @@ def _cmd_site(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for warning in result.warnings:
         print(f"mkdocs: {warning}", file=err)
     diagrams = f", {result.diagrams} diagram(s) checked" if args.diagram_check else ""
-    print(f"site: {result.pages} page(s){diagrams} in {result.seconds:.1f} s -> "
-          f"{result.site / 'index.html'}", file=out)
+    if not args.quiet:
+        print(f"site: {result.pages} page(s){diagrams} in {result.seconds:.1f} s -> "
+              f"{result.site / 'index.html'}", file=out)
     return 1 if args.strict and not result.clean else 0
 
 

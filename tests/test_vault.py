@@ -362,3 +362,12 @@ def test_no_link_in_any_kind_of_fence_or_table(tmp_path: Path) -> None:
     linked = split_front_matter(note.read_text())[2]
     assert linked.count("[[p/rate-limiter") == 1
     assert "with a pipe, then a [[p/rate-limiter|rate limiter]] in prose" in linked
+
+
+@pytest.mark.usefixtures("vault")
+def test_quiet_link_says_nothing_when_nothing_is_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert run(["-q", "link", "--out", "v"]) == 0 and run(["link", "-q", "--out", "v"]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert run(["link", "--out", "v"]) == 0
+    assert "link(s) added in 0 of 6 note(s)" in capsys.readouterr().out
