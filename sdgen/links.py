@@ -25,7 +25,7 @@ from typing import Any
 import ahocorasick
 
 from .files import atomic_write
-from .markdown import cut_front_matter
+from .markdown import cut_front_matter, split_front_matter
 from .notes import body_hash, front_matter_block, is_edited, walk_notes
 
 __all__ = ["LinkReport", "VaultNote", "link_text", "link_vault", "read_vault"]
@@ -61,7 +61,8 @@ class VaultNote:
     persona: str
     names: list[str]  # its title, topic and aliases
     opted_out: bool
-    meta: dict[str, Any] = field(default_factory=dict, repr=False)  # its front matter
+    # Of its front matter, what a rewrite needs: kept small, a vault may hold thousands.
+    recorded: dict[str, Any] = field(default_factory=dict, repr=False)
     shorter: list[str] = field(default_factory=list)  # briefer names prose uses (weaker)
 
     def read(self) -> tuple[str, str] | None:
@@ -128,7 +129,8 @@ def read_vault(out: Path) -> list[VaultNote]:
         shorter = [s for n in names for s in _shorter_names(n) if s.casefold() not in known]
         notes.append(VaultNote(path=path, target=path.relative_to(out).with_suffix("").as_posix(),
                                persona=str(meta["persona"]), names=names,
-                               opted_out=meta.get("links") is False, meta=meta,
+                               opted_out=meta.get("links") is False,
+                               recorded={"body_hash": meta.get("body_hash")},
                                shorter=list(dict.fromkeys(shorter))))
     return notes
 
@@ -529,12 +531,13 @@ def link_text(note: VaultNote, body: str, matcher: _Matcher,
 _BODY_HASH_LINE = re.compile(r"(?m)^body_hash:[^\n]*$")
 
 
-def _with_body_hash(block: str, meta: dict[str, Any], body: str) -> str:
+def _with_body_hash(block: str, body: str) -> str:
     """The note's front matter as it was, byte for byte, but for its new ``body_hash``."""
     digest = body_hash(body)
     if _BODY_HASH_LINE.search(block):
         block = _BODY_HASH_LINE.sub(f"body_hash: {digest}", block, count=1)
         return block if block.endswith("\n\n") else block + "\n"
+    meta = split_front_matter(block)[0]  # a note written without one: laid out afresh
     return front_matter_block({**meta, "body_hash": digest})
 
 
@@ -553,14 +556,14 @@ def link_vault(out: Path, only: Path | None = None) -> LinkReport:
         read = note.read() if not note.opted_out else None
         if read is None:
             continue
-        meta, (block, body) = note.meta, read
+        (block, body), meta = read, note.recorded
         if is_edited(meta, body):
             report.edited.append(note.path)
             continue
         body, count = link_text(note, body, matcher, resolver)
         if not count:
             continue
-        atomic_write(note.path, _with_body_hash(block, meta, body) + body)
+        atomic_write(note.path, _with_body_hash(block, body) + body)
         report.rewritten.append(note.path)
         report.links += count
     return report
