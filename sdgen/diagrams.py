@@ -31,7 +31,7 @@ __all__ = ["BUNDLE", "DiagramCheckUnavailableError", "Verdict", "check_mermaid",
 BUNDLE = Path(__file__).resolve().parent / "_mermaid" / "mermaid-parse.js"
 TIME_LIMIT = 3.0  # seconds for one diagram
 HEAP_LIMIT = 512 * 1024 * 1024  # bytes for the whole engine
-_CACHE_SIZE = 4096
+_CACHE_SIZE = 1024
 _COLLECT_EVERY = 64  # diagrams between full collections of the engine's heap
 # A small young generation: a few MB less at no cost in speed. (--lite-mode saves 10 MB more
 # but slows parsing enough to break the per-note overhead target: bench/run.py overhead.)

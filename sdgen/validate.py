@@ -121,7 +121,22 @@ def _names(spec: SectionSpec) -> tuple[str, ...]:
     return tuple(n for n in names if n)
 
 
-@lru_cache(maxsize=65536)
+def _starts_with_word(longer: str, shorter: str) -> bool:
+    """Whether ``longer`` begins with ``shorter`` as whole words ("api design" of "api design
+    and contracts", not of "api designs")."""
+    if not longer.startswith(shorter):
+        return False
+
+    def word(char: str) -> bool:
+        return char.isalnum() or char == "_"
+
+    rest = longer[len(shorter):]  # a word boundary follows, as \b means it
+    return word(shorter[-1]) if not rest else word(shorter[-1]) != word(rest[0])
+
+
+# Real notes repeat their headings, so a few thousand pairs cover a long run; a larger cache
+# only grows with every note's unique headings (a thousand-note run kept 6 MB of it).
+@lru_cache(maxsize=4096)
 def _similarity(heading: str, name: str) -> float:
     if heading == name:
         return 1.0
@@ -130,7 +145,7 @@ def _similarity(heading: str, name: str) -> float:
     if bare_heading and bare_heading == bare_name:
         return 0.95
     for longer, shorter in ((bare_heading, bare_name), (bare_name, bare_heading)):
-        if shorter and len(shorter) >= 6 and re.match(rf"{re.escape(shorter)}\b", longer):
+        if shorter and len(shorter) >= 6 and _starts_with_word(longer, shorter):
             return 0.9
     return 0.9 * difflib.SequenceMatcher(None, bare_heading, bare_name).ratio()
 
