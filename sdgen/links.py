@@ -66,8 +66,8 @@ class VaultNote:
     shorter: list[str] = field(default_factory=list)  # briefer names prose uses (weaker)
 
     def read(self) -> tuple[str, str] | None:
-        """Its front matter's text and its body (None: gone or unreadable); the front matter
-        itself was read with the vault (``meta``)."""
+        """Its front matter's text and its body (None: gone or unreadable); what linking needs
+        of the front matter itself was read with the vault."""
         try:
             block, rest = cut_front_matter(self.path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
@@ -164,8 +164,12 @@ class _Prose:
 
     def __init__(self, body: str, fenced: list[tuple[int, int]]) -> None:
         self.body = body
-        blocked = [*fenced, *self._math(), *self._tables(), *self._html()]
-        blocked.sort()
+        blocked: list[tuple[int, int]] = []
+        for start, end in sorted([*fenced, *self._math(), *self._tables(), *self._html()]):
+            if blocked and start <= blocked[-1][1]:  # one inside another (a fence in HTML)
+                blocked[-1] = (blocked[-1][0], max(end, blocked[-1][1]))
+            else:
+                blocked.append((start, end))
         self.block_starts = [a for a, _ in blocked]
         self.blocked = blocked
         self.lines: dict[int, list[tuple[int, int]] | None] = {}

@@ -341,8 +341,9 @@ def test_the_models_own_tags_and_aliases_are_kept_valid_and_once(
 
 def test_no_link_inside_an_html_block(tmp_path: Path) -> None:
     _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
-    body = ("# Notes\n\n<details>\n<summary>More</summary>\nA rate limiter, shown raw here.\n"
-            "</details>\n\n<!-- a rate limiter in a comment -->\n\nThen a rate limiter in prose.\n")
+    body = ("# Notes\n\n<details>\n<summary>More</summary>\n```\ncode\n```\n"
+            "A rate limiter, shown raw here.\n</details>\n\n"
+            "<!-- a rate limiter in a comment -->\n\nThen a rate limiter in prose.\n")
     note = _note(tmp_path, "p/notes.md", "Notes", body)
     link_vault(tmp_path)
     linked = split_front_matter(note.read_text())[2]
