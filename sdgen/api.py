@@ -305,7 +305,7 @@ def regenerate_sections(
     targets = resolve_targets(note, sections, invalid, validation_options(settings))
     topic = note.topic()
     job = TopicJob(topic, note.persona, call_config(settings), note.path)
-    provider = _provider(settings, record, replay)
+    provider = _capped(_provider(settings, record, replay), settings)
 
     async def run() -> RegenResult:
         try:

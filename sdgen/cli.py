@@ -69,6 +69,12 @@ def _model_options(group: argparse._ArgumentGroup, note_default: bool = False) -
     group.add_argument("--base-url", help="API base URL (OpenAI-compatible servers, proxies)")
 
 
+def _cap_option(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--max-cost", type=float, metavar="USD",
+                       help="spending cap: no request starts that could cross it (its input "
+                            "and whole output budget at list price); exit 3 when reached")
+
+
 def _recording_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--record", type=_path, metavar="DIR",
                        help="store every exchange under DIR (readable YAML, no secrets)")
@@ -128,9 +134,7 @@ def _generate_parser(sub: Any, common: _Parser) -> None:
                          help="the most one answer may take, request to last byte; past it "
                               "the call is retried like a timeout (default 1800)")
     control.add_argument("--concurrency", type=int, help="requests in flight at once (default 4)")
-    control.add_argument("--max-cost", type=float, metavar="USD",
-                         help="spending cap: no request starts that could cross it (its input "
-                              "and whole output budget at list price); exit 3 when reached")
+    _cap_option(control)
     control.add_argument("--rpm", type=float, help="requests per minute for the whole run")
     control.add_argument("--tpm", type=float, help="tokens per minute for the whole run")
     control.add_argument("--workers", type=int,
@@ -156,6 +160,7 @@ def _regen_parser(sub: Any, common: _Parser) -> None:
     regen.add_argument("--force", action="store_true",
                        help="regenerate even if the note was edited by hand")
     regen.add_argument("--attempts", type=int, help="answers, repairs included (default 2)")
+    _cap_option(regen)
     regen.add_argument("--personas-dir", type=_path, action="append",
                        help="an extra folder of personas (repeatable)")
     regen.add_argument("--no-diagram-check", dest="diagram_check", action="store_const",
@@ -457,7 +462,7 @@ def _cmd_regen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         args.note, args.section or [], invalid=args.invalid, instructions=args.instructions,
         force=args.force, record=args.record, replay=args.replay, provider=args.provider,
         model=args.model, base_url=args.base_url, attempts=args.attempts,
-        personas_dir=args.personas_dir, diagram_check=args.diagram_check)
+        max_cost=args.max_cost, personas_dir=args.personas_dir, diagram_check=args.diagram_check)
     if not result.sections:
         print(f"{args.note}: every section is valid; nothing to regenerate", file=err)
         return 0

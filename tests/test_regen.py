@@ -158,3 +158,16 @@ def test_regen_needs_front_matter(tmp_path: Path, capsys: pytest.CaptureFixture[
     bare.write_text("# Just a note\n")
     assert run(["regen", str(bare), "--section", "1"]) == 2
     assert "no front matter" in capsys.readouterr().err
+
+
+def test_regen_keeps_to_the_spending_cap(httpx2_mock: respx.Router,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    path = _note()
+    before = path.read_bytes()
+    route = httpx2_mock.post(OPENAI_URL).mock(return_value=openai_stream(NEW_API))
+    # One request's worst case (its input and 16,000 output tokens) is some $0.03 here.
+    assert run(["regen", str(path), "--section", "api design", "--max-cost", "0.001"]) == 3
+    assert route.call_count == 0 and path.read_bytes() == before
+    assert "spending cap $0.0010 reached" in capsys.readouterr().err
+    assert run(["regen", str(path), "--section", "api design", "--max-cost", "1"]) == 0
+    assert route.call_count == 1
