@@ -112,22 +112,25 @@ def note_layer(meta: Mapping[str, Any], known_providers: Collection[str],
     return layer
 
 
-def load_env_file(path: Path) -> None:
+def load_env_file(path: Path) -> set[str]:
     """Read a .env file into the environment, below what the environment already holds (a real
-    variable always wins). Keys read from it are redacted like any other."""
+    variable always wins); the names it set. Keys read from it are redacted like any other."""
     if not path.is_file():
-        return
+        return set()
     try:
         from dotenv import dotenv_values
     except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
-        return
+        return set()
     try:
         values = dotenv_values(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    loaded = set()
     for name, value in values.items():
         if value is not None and name not in os.environ:
             os.environ[name] = value
+            loaded.add(name)
+    return loaded
 
 
 def load_settings(
@@ -139,8 +142,8 @@ def load_settings(
     """The settings and, per key, where its value came from. ``note`` is the layer a note's
     front matter gives (see :func:`note_layer`)."""
     config_path = (cwd or Path.cwd()) / CONFIG_FILE
-    if env is None:
-        load_env_file((cwd or Path.cwd()) / ENV_FILE)
+    env_file = (cwd or Path.cwd()) / ENV_FILE
+    from_env_file = load_env_file(env_file) if env is None else set()
     layers = [
         ("sdgen.toml", _from_file(config_path)),
         ("environment", _from_env(os.environ if env is None else env)),
@@ -158,7 +161,10 @@ def load_settings(
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
         origin = sources.get(key, "settings")
-        where = {"environment": ENV_PREFIX + key.upper(), "sdgen.toml": str(config_path)}.get(
+        variable = ENV_PREFIX + key.upper()
+        if variable in from_env_file:
+            variable += f" (in {env_file})"
+        where = {"environment": variable, "sdgen.toml": str(config_path)}.get(
             origin, f"--{key.replace('_', '-')}"
         )
         raise ConfigError(f"{where}: invalid {key}: {first['msg']}") from exc

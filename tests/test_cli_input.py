@@ -65,6 +65,14 @@ def test_the_real_environment_wins_over_dotenv(httpx2_mock: respx.Router,
     assert route.calls[0].request.headers["authorization"].endswith("environment-test-key-0123456789")
 
 
+def test_a_bad_value_in_dotenv_names_the_file(capsys: pytest.CaptureFixture[str]) -> None:
+    Path(".env").write_text("SDGEN_CONCURRENCY=many\n")
+    assert run(["generate", "Rate Limiter", "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("sdgen: error: SDGEN_CONCURRENCY (in ") and ".env): invalid" in err
+    assert "\n" not in err
+
+
 @pytest.mark.parametrize("argv", [
     ["-q", "generate", "Rate Limiter", "--dry-run"],
     ["generate", "Rate Limiter", "--dry-run", "-q"],
