@@ -6,11 +6,13 @@ import re
 import shutil
 from pathlib import Path
 
+import mdformat
 import pytest
 import yaml
 from markdown_it import MarkdownIt
 
 from sdgen.cli import run
+from sdgen.notes import MD_EXTENSIONS
 from sdgen.personas import prompts_root
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,6 +98,10 @@ def test_the_demo_vault_of_real_answers_links_as_obsidian_reads_it(
             cross_links += len(targets)
     # "CDN" in three notes, "cache-aside", "consistent hashing": the topics the answers share.
     assert cross_links >= 5
+    for note in vault.rglob("*.md"):  # linked and all, formatting a note again changes no byte
+        text = note.read_text(encoding="utf-8")
+        assert mdformat.text(text, extensions=MD_EXTENSIONS,
+                             options={"wrap": "keep", "number": True}) == text, note
 
 
 def test_changed_template_is_reported_as_stale(tmp_path: Path,
