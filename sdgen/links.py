@@ -143,6 +143,8 @@ def _lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
+_BOX_DRAWING = re.compile(r"[\u2500-\u257f]")
+_ASCII_BOX = re.compile(r"\+-{3,}|-{3,}\+")  # "+-----+", the corners of an ASCII box
 _MATH_LINE = re.compile(r"^[ \t]*\$\$[ \t]*$", re.MULTILINE)
 # A tag that opens an HTML block when it starts a line (the line is checked apart: a pattern
 # anchored at line starts is tried at every character).
@@ -233,6 +235,8 @@ class _Prose:
             return None
         if (len(line) - len(line.lstrip(" ")) >= 4 or line.startswith("\t")) and not _LIST_ITEM.match(line):
             return None  # an indented code block (or a deep continuation line: left alone)
+        if _BOX_DRAWING.search(line) or _ASCII_BOX.search(line):
+            return None  # a line of a box diagram a model left unfenced: a link would break it
         if not _INLINE_TRIGGERS.search(line):
             return [(line_start, line_end)]
         spans, cursor = [], line_start

@@ -372,3 +372,14 @@ def test_quiet_link_says_nothing_when_nothing_is_wrong(capsys: pytest.CaptureFix
     assert capsys.readouterr() == ("", "")
     assert run(["link", "--out", "v"]) == 0
     assert "link(s) added in 0 of 6 note(s)" in capsys.readouterr().out
+
+
+def test_no_link_in_a_box_diagram_left_unfenced(tmp_path: Path) -> None:
+    _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
+    body = ("# Notes\n\n┌──────────────┐\n│ Rate Limiter │\n└──────────────┘\n\n"
+            "+--------------+ rate limiter +---------+\n\nA rate limiter in prose.\n")
+    note = _note(tmp_path, "p/notes.md", "Notes", body)
+    link_vault(tmp_path)
+    linked = split_front_matter(note.read_text())[2]
+    assert "│ Rate Limiter │" in linked and "+ rate limiter +" in linked
+    assert "A [[p/rate-limiter|rate limiter]] in prose." in linked
