@@ -94,6 +94,12 @@ class Prompt:
         """Every message but the system ones (Anthropic takes the system prompt apart)."""
         return tuple(m for m in self.messages if m.role != "system")
 
+    @property
+    def input_tokens_held(self) -> int:
+        """Its input in tokens at four UTF-8 bytes each: what rate and spending limits hold for
+        it before the provider has counted (an overestimate for most English text)."""
+        return sum(len(m.content.encode("utf-8")) for m in self.messages) // 4
+
 
 def _environment(persona: Persona) -> SandboxedEnvironment:
     return _environment_for(tuple(str(p) for p in persona.template_dirs()))

@@ -23,8 +23,7 @@ __all__ = ["CappedProvider", "SpendingCap", "SpendingCapReached", "worst_case"]
 
 def worst_case(prompt: Prompt, price: Price) -> float:
     """The most one request can cost: its input (UTF-8 bytes / 4) and its whole output budget."""
-    input_tokens = sum(len(m.content.encode("utf-8")) for m in prompt.messages) // 4
-    return (input_tokens * price.input + prompt.config.max_tokens * price.output) / 1e6
+    return (prompt.input_tokens_held * price.input + prompt.config.max_tokens * price.output) / 1e6
 
 
 class SpendingCap:
@@ -69,8 +68,7 @@ class SpendingCap:
         usage = completion.usage
         if not usage.input_tokens + usage.output_tokens:
             return None
-        shown_input = sum(len(m.content.encode("utf-8")) for m in prompt.messages) // 4
-        input_tokens = max(usage.input_tokens, shown_input)
+        input_tokens = max(usage.input_tokens, prompt.input_tokens_held)
         output_tokens = max(usage.output_tokens, len(completion.text) // 4)
         return (input_tokens * self.price.input + output_tokens * self.price.output) / 1e6
 

@@ -379,7 +379,7 @@ ATTEMPT_BUDGET: contextvars.ContextVar[AttemptBudget | None] = contextvars.Conte
 
 def reservation(prompt: Prompt) -> int:
     """Tokens a call may use, as providers count them against a per-minute budget."""
-    return sum(len(m.content.encode("utf-8")) for m in prompt.messages) // 4 + prompt.config.max_tokens
+    return prompt.input_tokens_held + prompt.config.max_tokens
 
 
 async def call_with_retries(
