@@ -339,28 +339,30 @@ def test_the_models_own_tags_and_aliases_are_kept_valid_and_once(
                             "Distributed-Systems"]
 
 
-def test_no_link_inside_an_html_block(tmp_path: Path) -> None:
+def _linked_body(tmp_path: Path, body: str) -> str:
+    """``body`` as a note beside a Rate Limiter note, after linking: what a reader sees."""
     _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
+    note = _note(tmp_path, "p/notes.md", "Notes", body)
+    link_vault(tmp_path)
+    return split_front_matter(note.read_text())[2]
+
+
+def test_no_link_inside_an_html_block(tmp_path: Path) -> None:
     body = ("# Notes\n\n<details>\n<summary>More</summary>\n```\ncode\n```\n"
             "A rate limiter, shown raw here.\n</details>\n\n"
             "<!-- a rate limiter in a comment -->\n\nThen a rate limiter in prose.\n")
-    note = _note(tmp_path, "p/notes.md", "Notes", body)
-    link_vault(tmp_path)
-    linked = split_front_matter(note.read_text())[2]
+    linked = _linked_body(tmp_path, body)
     assert "A rate limiter, shown raw here." in linked
     assert "<!-- a rate limiter in a comment -->" in linked
     assert "Then a [[p/rate-limiter|rate limiter]] in prose." in linked
 
 
 def test_no_link_in_any_kind_of_fence_or_table(tmp_path: Path) -> None:
-    _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
     body = ("# Notes\n\n````markdown\n```\na rate limiter in a fence within a fence\n```\n````\n\n"
             "~~~\na rate limiter under tildes\n~~~\n\n> ```\n> a rate limiter, quoted code\n> ```\n\n"
             "| :--- | right |\n|:---:|---:|\n| a rate limiter | x |\n\n"
             "- a list item | with a pipe, then a rate limiter in prose\n")
-    note = _note(tmp_path, "p/notes.md", "Notes", body)
-    link_vault(tmp_path)
-    linked = split_front_matter(note.read_text())[2]
+    linked = _linked_body(tmp_path, body)
     assert linked.count("[[p/rate-limiter") == 1
     assert "with a pipe, then a [[p/rate-limiter|rate limiter]] in prose" in linked
 
@@ -375,11 +377,8 @@ def test_quiet_link_says_nothing_when_nothing_is_wrong(capsys: pytest.CaptureFix
 
 
 def test_no_link_in_a_box_diagram_left_unfenced(tmp_path: Path) -> None:
-    _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n")
     body = ("# Notes\n\n┌──────────────┐\n│ Rate Limiter │\n└──────────────┘\n\n"
             "+--------------+ rate limiter +---------+\n\nA rate limiter in prose.\n")
-    note = _note(tmp_path, "p/notes.md", "Notes", body)
-    link_vault(tmp_path)
-    linked = split_front_matter(note.read_text())[2]
+    linked = _linked_body(tmp_path, body)
     assert "│ Rate Limiter │" in linked and "+ rate limiter +" in linked
     assert "A [[p/rate-limiter|rate limiter]] in prose." in linked
