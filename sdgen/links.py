@@ -27,6 +27,7 @@ import ahocorasick
 from .files import atomic_write
 from .markdown import cut_front_matter, split_front_matter
 from .notes import body_hash, front_matter_block, is_edited, walk_notes
+from .obsidian import path_endings
 
 __all__ = ["LinkReport", "VaultNote", "link_text", "link_vault", "read_vault"]
 
@@ -342,14 +343,10 @@ class _Resolver:
     knows each note's names, so ``[[Rate Limiter]]`` can be pointed at ``rate-limiter.md``."""
 
     def __init__(self, out: Path, notes: Iterable[VaultNote]) -> None:
-        self.files: set[str] = set()  # every Markdown file's path from the root (indexes too)
-        self.suffixes: dict[str, list[str]] = {}
-        for path in out.rglob("*.md"):
-            full = path.relative_to(out).with_suffix("").as_posix().casefold()
-            self.files.add(full)
-            parts = full.split("/")
-            for i in range(1, len(parts)):
-                self.suffixes.setdefault("/".join(parts[i:]), []).append(full)
+        # Every Markdown file's path from the root (indexes too), and each of its endings.
+        files = [p.relative_to(out).with_suffix("").as_posix().casefold() for p in out.rglob("*.md")]
+        self.files = set(files)
+        self.suffixes = path_endings(files)
         self.notes: dict[str, VaultNote] = {}
         self.by_name: dict[str, list[VaultNote]] = {}
         for note in notes:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-__all__ = ["ADMONITION_TYPES", "Converted", "LinkTargets", "to_python_markdown"]
+__all__ = ["ADMONITION_TYPES", "Converted", "LinkTargets", "path_endings", "to_python_markdown"]
 
 # Obsidian's callout types and their aliases, as mkdocs-material's admonition types.
 ADMONITION_TYPES = {
@@ -66,6 +66,17 @@ class Converted:
     unresolved: list[str] = field(default_factory=list)  # wikilinks to no page of the site
 
 
+def path_endings(paths: Iterable[str]) -> dict[str, list[str]]:
+    """Every ending of each path, any case and without ``.md`` ("a/b/c.md": "a/b/c", "b/c",
+    "c"), to the paths that end so: how Obsidian finds a note by a path suffix or file name."""
+    endings: dict[str, list[str]] = {}
+    for path in paths:
+        parts = path.removesuffix(".md").casefold().split("/")
+        for i in range(len(parts)):
+            endings.setdefault("/".join(parts[i:]), []).append(path)
+    return endings
+
+
 class LinkTargets:
     """Where a wikilink leads, resolved as Obsidian resolves it: relative to the linking note,
     from the vault root, by a unique path suffix (the linking note's own persona first), or
@@ -73,11 +84,7 @@ class LinkTargets:
 
     def __init__(self, pages: Iterable[str], names: dict[str, str]) -> None:
         self.pages = {p.casefold(): p for p in pages}  # "senior/messaging/idempotent-writes.md"
-        self.suffixes: dict[str, list[str]] = {}
-        for page in self.pages.values():
-            parts = page.removesuffix(".md").casefold().split("/")
-            for i in range(len(parts)):
-                self.suffixes.setdefault("/".join(parts[i:]), []).append(page)
+        self.suffixes = path_endings(self.pages.values())
         self.names = {name.casefold(): page for name, page in names.items()}
 
     def resolve(self, target: str, page: str) -> str | None:
