@@ -63,10 +63,13 @@ def topics_from_args(titles: list[str], question: str | None = None) -> list[Top
     return topics
 
 
+_TRAILING_COMMENT = re.compile(r"\s+#(?:\s.*)?$")  # "URL Shortener   # the classic"; not "C#"
+
+
 def _parse_text(text: str, name: str) -> list[Topic]:
     topics = []
     for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
+        line = _TRAILING_COMMENT.sub("", line.strip())
         if line and not line.startswith("#"):
             topics.append(Topic(_check(line, f"{name}:{number}")))
     return topics

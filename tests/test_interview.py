@@ -149,3 +149,20 @@ def test_regen_of_a_section_continues_the_stored_conversation(
                                             "user", "assistant", "user"]
     assert request[6]["content"] == DESIGN and "<note>" in request[7]["content"]
     assert "Redis serves 8K QPS" in _note()
+
+
+@pytest.mark.parametrize(("topic", "first_line"), [
+    ("Design a ride-hailing service", "Design a ride-hailing service."),
+    ("design Twitter's timeline.", "Design Twitter's timeline."),
+    ("Build a chat app?", "Build a chat app?"),
+    ("URL Shortener", "Design URL Shortener."),
+])
+def test_the_first_prompt_asks_for_the_design_once(httpx2_mock: respx.Router,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   topic: str, first_line: str) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-interview-000000000")
+    bodies: list[dict[str, object]] = []
+    httpx2_mock.post(OPENAI_URL).mock(side_effect=lambda r: _replies(r, bodies, openai_stream))
+    run(["generate", topic, "--persona", "interview", "--out", "out"])
+    first = bodies[0]["messages"][-1]["content"]  # type: ignore[index]
+    assert first.split("\n")[0] == first_line

@@ -93,3 +93,11 @@ def test_missing_and_directory_index(tmp_path: Path) -> None:
 
 def test_topics_from_arguments_carry_the_question() -> None:
     assert topics_from_args(["Raft"], "Why leases?") == [Topic("Raft", question="Why leases?")]
+
+
+def test_a_comment_after_a_topic_in_a_text_index_is_not_the_topic(tmp_path: Path) -> None:
+    index = tmp_path / "topics.txt"
+    index.write_text("URL Shortener   # the classic\nC# Garbage Collection\nRate Limiter #\n"
+                     "Issue #5 triage\n# a whole-line comment\n", encoding="utf-8")
+    assert [t.title for t in read_index(index)] == [
+        "URL Shortener", "C# Garbage Collection", "Rate Limiter", "Issue #5 triage"]
