@@ -9,12 +9,14 @@ Mermaid is drawn in the page by the same Mermaid version the content check pins,
 site itself: the site works offline and from a file share, and asks no other host for anything.
 
 The site is built in a folder beside its destination and swapped in whole: an interrupted build
-leaves the previous site as it was. A diagram Mermaid's parser rejects is reported by note and
+leaves the previous site as it was, and two builds into one site take turns (a lock file beside
+it). A diagram Mermaid's parser rejects is reported by note and
 page (the page shows Mermaid's error picture, as Obsidian would), and the site still builds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import os
@@ -239,8 +241,36 @@ def _write_pages(pages: list[SitePage], docs: Path, result: SiteResult, diagram_
 
 # The mkdocs configuration sdgen writes.
 
-_MERMAID_FENCE = "!!python/name:pymdownx.superfences.fence_div_format"
-_GITHUB_SLUGS = "!!python/object/apply:pymdownx.slugs.slugify {kwds: {case: lower}}"
+class _PythonName:
+    """A Python object named in the configuration (``!!python/name:module.name``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _PythonCall:
+    """A Python call's result in the configuration (``!!python/object/apply:module.name``)."""
+
+    def __init__(self, name: str, **kwds: Any) -> None:
+        self.name, self.kwds = name, kwds
+
+
+class _ConfigDumper(yaml.SafeDumper):
+    """YAML as mkdocs reads it: plain data, and the two Python tags its extensions take, from
+    objects of their own, so no word of a note's title or category can ever become one."""
+
+
+def _represent_name(dumper: yaml.SafeDumper, value: _PythonName) -> yaml.Node:
+    return dumper.represent_scalar(f"tag:yaml.org,2002:python/name:{value.name}", "")
+
+
+def _represent_call(dumper: yaml.SafeDumper, value: _PythonCall) -> yaml.Node:
+    return dumper.represent_mapping(f"tag:yaml.org,2002:python/object/apply:{value.name}",
+                                    {"kwds": value.kwds})
+
+
+_ConfigDumper.add_representer(_PythonName, _represent_name)
+_ConfigDumper.add_representer(_PythonCall, _represent_call)
 
 
 def _config(pages: list[SitePage], site_dir: Path, title: str) -> str:
@@ -258,13 +288,15 @@ def _config(pages: list[SitePage], site_dir: Path, title: str) -> str:
         },
         "plugins": ["search", "tags", "offline"],  # offline: search works from a file share too
         "markdown_extensions": [
-            {"toc": {"permalink": True, "slugify": "GITHUB_SLUGS"}}, "admonition",
+            {"toc": {"permalink": True,
+                     "slugify": _PythonCall("pymdownx.slugs.slugify", case="lower")}}, "admonition",
             "pymdownx.details", "attr_list", "md_in_html", "tables", "footnotes", "def_list",
             "pymdownx.tilde", "pymdownx.mark", "sane_lists",  # an ordered list keeps its start
             {"pymdownx.tasklist": {"custom_checkbox": True}},
             {"pymdownx.arithmatex": {"generic": True}},  # $...$ and $$...$$, drawn by KaTeX
             {"pymdownx.superfences": {"custom_fences": [
-                {"name": "mermaid", "class": "mermaid-diagram", "format": "MERMAID_FENCE"}]}},
+                {"name": "mermaid", "class": "mermaid-diagram",
+                 "format": _PythonName("pymdownx.superfences.fence_div_format")}]}},
         ],
         "extra_css": ["assets/katex/katex.min.css", "assets/sdgen.css"],
         "extra_javascript": ["assets/mermaid.min.js", "assets/katex/katex.min.js",
@@ -276,8 +308,7 @@ def _config(pages: list[SitePage], site_dir: Path, title: str) -> str:
                                  "unrecognized_links": "warn"}},
         "nav": _nav(pages),
     }
-    text = yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
-    return text.replace("MERMAID_FENCE", _MERMAID_FENCE).replace("GITHUB_SLUGS", _GITHUB_SLUGS)
+    return yaml.dump(config, Dumper=_ConfigDumper, allow_unicode=True, sort_keys=False)
 
 
 def _write_source(pages: list[SitePage], source: Path, site: Path, result: SiteResult,
@@ -340,6 +371,31 @@ def _check_replaceable(folder: Path) -> None:
         raise SiteError(f"{folder}: exists and is not a folder sdgen site wrote; choose another")
 
 
+@contextmanager
+def _locked(folders: list[Path]) -> Iterator[None]:
+    """Each folder's lock held (a file beside it, ``.<name>.sdgen-lock``), in one order: two
+    builds into one folder take turns, the second waiting for the first to swap its site in.
+    The system lets go of a lock when its process ends, however it ends."""
+    import fcntl
+
+    descriptors: list[int] = []
+    try:
+        for folder in sorted(set(folders)):
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(folder.parent / f".{folder.name}.sdgen-lock",
+                             os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise SiteError(f"{folder.parent}: cannot write: {exc.strerror}") from None
+            descriptors.append(fd)
+            with contextlib.suppress(OSError):  # a file system with no locks: build unlocked
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        for fd in descriptors:
+            os.close(fd)  # closing the descriptor lets go of the lock
+
+
 def _replace(folder: Path, built: Path, work: Path) -> None:
     """Put a built folder where the old one was, in two renames."""
     (built / MARKER).write_text("written by sdgen site; replaced whole by the next build\n",
@@ -357,25 +413,27 @@ def build_site(out: Path, site: Path, *, diagram_check: bool = True,
     require_mkdocs()
     started = time.perf_counter()
     out, site = out.resolve(), site.resolve()
-    for folder in (site, *([source.resolve()] if source else [])):
+    kept = source.resolve() if source is not None else None
+    for folder in (site, *([kept] if kept else [])):
         if folder == out or out.is_relative_to(folder):
             raise SiteError(f"{folder}: cannot hold the vault it is built from")
-        _check_replaceable(folder)
+        _check_replaceable(folder)  # before any lock file is written beside it; again below
     pages = site_pages(out)
     if not [p for p in pages if not p.index]:
         raise SiteError(f"{out}: no notes to publish (write some with sdgen generate)")
     result = SiteResult(site)
-    site.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".sdgen-site-", dir=site.parent) as temporary:
-        work = Path(temporary)
-        try:
-            config = _write_source(pages, work / "source", site, result, diagram_check)
-        except DiagramCheckUnavailableError as exc:
-            raise SiteError(f"{exc} (sdgen site --no-diagram-check builds without it)") from None
-        result.warnings = _mkdocs_build(config, work / "site")
-        _replace(site, work / "site", work)
-        if source is not None:
-            source.resolve().parent.mkdir(parents=True, exist_ok=True)
-            _replace(source.resolve(), work / "source", work)
+    with _locked([site, *([kept] if kept else [])]):
+        for folder in (site, *([kept] if kept else [])):
+            _check_replaceable(folder)  # as it is now, once the build before has swapped
+        with tempfile.TemporaryDirectory(prefix=".sdgen-site-", dir=site.parent) as temporary:
+            work = Path(temporary)
+            try:
+                config = _write_source(pages, work / "source", site, result, diagram_check)
+            except DiagramCheckUnavailableError as exc:
+                raise SiteError(f"{exc} (sdgen site --no-diagram-check builds without it)") from None
+            result.warnings = _mkdocs_build(config, work / "site")
+            _replace(site, work / "site", work)
+            if kept is not None:
+                _replace(kept, work / "source", work)
     result.seconds = time.perf_counter() - started
     return result

@@ -7,6 +7,7 @@ The browser tests drive the system's Chromium (Debian's ``chromium``) through Pl
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -16,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -400,3 +402,76 @@ def test_the_browser_draws_what_the_diagram_check_rejects_as_an_error(
         assert f"mermaid version {pinned['dependencies']['mermaid']}" in text
     finally:
         visit.close()
+
+
+def test_a_category_or_title_named_like_a_config_tag_builds(vault: Path, tmp_path: Path) -> None:
+    """The mkdocs configuration is data: a category ``GITHUB_SLUGS`` and a note titled
+    ``MERMAID_FENCE`` are words in the navigation, and the kept source builds by hand."""
+    copy = tmp_path / "vault"
+    shutil.copytree(vault, copy)
+    note = copy / "obsidian" / "scalability-patterns" / "rate-limiter.md"
+    note.write_text(note.read_text().replace("title: Rate Limiter", "title: MERMAID_FENCE", 1)
+                    .replace("category: Scalability Patterns", "category: GITHUB_SLUGS", 1))
+    result = build_site(copy, tmp_path / "site", source=tmp_path / "source")
+    assert result.clean, (result.problems, result.warnings)
+    home = (tmp_path / "site" / "index.html").read_text()
+    assert "GITHUB_SLUGS" in home and "MERMAID_FENCE" in home
+    rebuilt = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f",
+                              str(tmp_path / "source" / "mkdocs.yml"), "-d", str(tmp_path / "again")],
+                             capture_output=True, text=True, env={**os.environ,
+                                                                  "NO_MKDOCS_2_WARNING": "1"})
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    page = (tmp_path / "again" / "obsidian/scalability-patterns/rate-limiter.html").read_text()
+    assert 'class="mermaid-diagram"' in page  # the fence still formats diagrams
+    assert 'id="1--system-overview"' in page  # and headings keep GitHub's slugs
+
+
+def _site_command(vault: Path, site: Path) -> list[str]:
+    return [sys.executable, "-m", "sdgen", "site", "--out", str(vault), "--site", str(site),
+            "--no-diagram-check", "-q"]
+
+
+def test_builds_into_one_site_at_once_all_succeed(vault: Path, tmp_path: Path) -> None:
+    """Real processes, started together, build into one ``--site``: each succeeds (one waits
+    for the other), no traceback, and the site is whole afterwards."""
+    shared = tmp_path / "shared"
+    site = shared / "site"
+    for _ in range(3):
+        runs = [subprocess.Popen(_site_command(vault, site), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        outcomes = [(run.communicate(timeout=300)[1], run.returncode) for run in runs]
+        assert outcomes == [("", 0)] * 4, outcomes
+        assert (site / "index.html").is_file() and (site / ".sdgen-site").is_file()
+    # Nothing left beside the site but the lock file the builds share.
+    assert sorted(p.name for p in shared.iterdir()) == [".site.sdgen-lock", "site"]
+
+
+def test_a_build_waits_while_another_holds_the_site(vault: Path, tmp_path: Path) -> None:
+    """A second build of one ``--site`` waits for the first (here: the test, holding the
+    site's lock): it writes nothing meanwhile, and builds once the lock is let go."""
+    import fcntl
+
+    site = tmp_path / "site"
+    lock = tmp_path / ".site.sdgen-lock"
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        build = subprocess.Popen(_site_command(vault, site), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+        fd_folder = Path(f"/proc/{build.pid}/fd")
+        try:
+            for _ in range(600):  # until the build has the lock file open: it waits on it
+                if build.poll() is not None:
+                    break
+                with contextlib.suppress(OSError):
+                    if any(os.readlink(fd) == str(lock) for fd in fd_folder.iterdir()):
+                        break
+                time.sleep(0.1)
+            assert build.poll() is None, build.communicate()
+            assert not site.exists()  # it waits before writing anything
+        except BaseException:
+            build.kill()
+            build.communicate()
+            raise
+    _, err = build.communicate(timeout=300)
+    assert build.returncode == 0 and err == "", err
+    assert (site / "index.html").is_file()
