@@ -43,11 +43,15 @@ class RunOptions:
     workers: int | None = None  # processes for parsing, validating and formatting; None: auto
 
 
-def _start_worker() -> None:
+def _start_worker(parent: int) -> None:
+    """A worker's first act. ``parent`` is the run's pid, passed in: a worker that starts after
+    its parent died (an interrupted or killed run) would read its adopter from os.getppid()."""
     # Ctrl-C reaches the whole process group; the parent decides what stops, not each worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A worker whose parent died (kill -9) has no one to work for: it leaves, not lingers.
-    parent = os.getppid()
+    # A worker whose parent died (kill -9) has no one to work for: it leaves, not lingers (and
+    # multiprocessing's resource tracker, which waits for every worker, leaves with it).
+    if os.getppid() != parent:
+        os._exit(0)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -68,6 +72,7 @@ def _worker_pool(workers: int | None, topics: int, offline: bool) -> ProcessPool
     if workers < 1:
         return None
     return ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                               initargs=(os.getpid(),),
                                mp_context=multiprocessing.get_context("spawn"))
 
 

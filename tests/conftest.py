@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -55,3 +56,49 @@ def browser() -> Iterator[Any]:
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         yield chromium
         chromium.close()
+
+
+def _processes_of(base: Path, session: int) -> dict[int, str]:
+    """Running processes the suite started: children of this session, and any process (an
+    orphaned worker, adopted by init) working in or naming the suite's temporary folders."""
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == session:
+            continue
+        try:
+            state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                errors="replace")
+            try:
+                cwd = os.readlink(entry / "cwd")
+            except OSError:  # another user's process
+                cwd = ""
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        if state != "Z" and (int(ppid) == session or str(base) in cmdline
+                             or Path(cwd).is_relative_to(base)):
+            found[int(entry.name)] = cmdline
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the suite, no process of its making is left running (a worker that outlived its
+    run, a server never stopped): one look at /proc, a wait only when something is found."""
+    yield
+    if not Path("/proc/self/stat").exists():  # not Linux: nothing to look at
+        return
+    import signal
+    import time
+
+    base = tmp_path_factory.getbasetemp().resolve()
+    left = _processes_of(base, os.getpid())
+    deadline = time.monotonic() + 5  # a process that is leaving is given a moment
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = {pid: cmd for pid, cmd in _processes_of(base, os.getpid()).items() if pid in left}
+    for pid in left:  # the machine is left clean, and the failure says what lingered
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    if left:
+        pytest.fail(f"processes of the suite still running after it: {sorted(left.values())}")

@@ -3,6 +3,7 @@ lost or leaked data (rows of docs/reliability.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -305,35 +306,83 @@ def test_two_runs_into_one_folder_both_succeed_and_ask_once() -> None:
     assert len(list(Path("out/obsidian").glob("system-*.md"))) == 4
 
 
-def test_workers_leave_when_their_parent_is_killed() -> None:
+def _children(parent: int) -> dict[int, str]:
+    """The live processes whose parent is ``parent``, with their command lines (from /proc)."""
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            if int(ppid) == parent and state != "Z":
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(
+                    b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.parametrize("when", ["starting", "after-its-first-note"])
+def test_workers_leave_when_their_parent_is_killed(when: str) -> None:
+    """``kill -9`` of a run with worker processes, as soon as its first worker exists (its
+    initializer then runs after the parent died) or once that worker has written a note: the
+    worker, and multiprocessing's resource tracker, leave within seconds."""
     import signal
 
-    from bench.server import TestServer
+    from bench.notes import synthetic_note
+
+    release = threading.Event()
+
+    def behaviour(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        start_stream(handler)
+        if "Topic: A topic" in json.dumps(body):  # answered at once: a worker checks it
+            handler.wfile.write(chunk(synthetic_note("A topic", 8000)) + chunk("", "stop")
+                                + b"data: [DONE]\n\n")
+        else:
+            release.wait(60)  # the run stays alive, with its workers, until it is killed
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SDGEN_", "OPENAI_"))}
-    with TestServer(latency=30.0, chunks=30) as server:
+    note = Path("out/obsidian/a-topic.md")
+    with hostile_server(behaviour) as (url, _):
         run_ = subprocess.Popen(
             [sys.executable, "-m", "sdgen", "generate", "A topic", "B topic", "--provider",
-             "openai-compatible", "--base-url", server.url, "--model", "m", "--out", "out",
+             "openai-compatible", "--base-url", url, "--model", "m", "--out", "out",
              "--workers", "2", "--quiet"], env=env, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
-        children: list[int] = []
-        deadline = time.monotonic() + 30
-        while len(children) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-            found = subprocess.run(["pgrep", "-P", str(run_.pid)], capture_output=True,
-                                   text=True).stdout.split()
-            children = [int(pid) for pid in found]
-        assert children, "the run started no worker"
-        os.kill(run_.pid, signal.SIGKILL)
-        run_.wait()
-        deadline = time.monotonic() + 15
-        alive = children
-        while alive and time.monotonic() < deadline:
-            time.sleep(0.3)
-            alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
-                     and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
-        assert not alive, f"workers still alive after their parent died: {alive}"
+        try:
+            seen: dict[int, str] = {}
+            worker = None
+            deadline = time.monotonic() + 60
+            while worker is None and run_.poll() is None and time.monotonic() < deadline:
+                seen.update(_children(run_.pid))
+                worker = next((pid for pid, cmd in seen.items() if "spawn_main" in cmd), None)
+                if when != "starting" and not note.exists():
+                    worker = None
+                time.sleep(0.005)
+            assert worker is not None, f"the run started no worker process: {seen}"
+            os.kill(run_.pid, signal.SIGKILL)
+            run_.wait()
+        finally:
+            release.set()
+            if run_.poll() is None:
+                run_.kill()
+                run_.wait()
+    alive = list(seen)
+    deadline = time.monotonic() + 15
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [pid for pid in alive if _running(pid)]
+    for pid in alive:  # leave the machine clean, then say what lingered
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not alive, f"still running after their parent died: {[seen[p] for p in alive]}"
 
 
 @pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["threads", "processes"])
