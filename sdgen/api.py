@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +18,7 @@ from .conversation import ChatIO, run_chat
 from .diagrams import ensure_engine
 from .errors import ConfigError, NoteError, OutputError
 from .estimate import Estimate, Price, estimate, price_for
-from .files import remove_stale_temp_files
+from .files import NoteLock, remove_stale_temp_files
 from .jobs import (
     TopicJob,
     answer_policy,
@@ -307,15 +308,26 @@ def regenerate_sections(
     job = TopicJob(topic, note.persona, call_config(settings), note.path)
     provider = _capped(_provider(settings, record, replay), settings)
 
+    root = vault_root(note.path, note.persona.name)
+
     async def run() -> RegenResult:
         try:
             return await regenerate(note, job, targets, provider, policy=answer_policy(settings),
-                                    instructions=instructions, force=force)
+                                    instructions=instructions, force=force, root=root)
         finally:
             await provider.aclose()
 
-    result = _run_async(run())
-    if result.written and (root := vault_root(note.path, note.persona.name)) is not None:
+    # The note's lock, as a run holds it while it asks for a note: no run into the same vault
+    # replaces it while its sections are asked for.
+    lock = NoteLock(root, note.path.resolve()) if root is not None else None
+    while lock is not None and not lock.try_acquire():
+        time.sleep(0.2)
+    try:
+        result = _run_async(run())
+    finally:
+        if lock is not None:
+            lock.release()
+    if result.written and root is not None:
         link_vault(root, only=note.path)  # new sections link the vault as the rest does
     return result
 

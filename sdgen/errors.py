@@ -50,6 +50,13 @@ class SectionNotFoundError(NoteError):
     """The section asked for is not one of the note's (the message lists the note's sections)."""
 
 
+class NoteChangedError(NoteError):
+    """Someone changed the note while the model was answering: it is kept as they left it, and
+    the new answer is kept as a draft (the message says where)."""
+
+    exit_code = 1
+
+
 class OutputError(SdgenError):
     pass
 

@@ -26,7 +26,7 @@ import yaml
 
 from ._version import __version__
 from .content import acronyms_used
-from .errors import NoteError, OutputError, RunStoppedError
+from .errors import NoteChangedError, NoteError, OutputError, RunStoppedError
 from .estimate import Price, price_for
 from .files import atomic_write, inside, safe_segment
 from .markdown import parse_document, split_front_matter
@@ -66,6 +66,8 @@ __all__ = [
 MD_EXTENSIONS = frozenset({"gfm", "frontmatter", "obsidian", "wikilink"})
 DRAFTS = "_drafts"
 INDEX_NOTE = "index.md"
+# Names the vault's own files take in a folder: a topic's note is never named so.
+RESERVED_STEMS = frozenset({INDEX_NOTE.removesuffix(".md")})
 
 
 # Names and hashes.
@@ -77,6 +79,8 @@ def note_path(out: Path, persona: str, category: str | None, title: str,
     if category:
         folder = folder / safe_segment(category, "category")
     stem = safe_segment(title, "topic")
+    if stem in RESERVED_STEMS:  # a topic named "Index" must not become its folder's index
+        stem = f"{stem}-note"
     path = folder / f"{stem}.md"
     counter = 2
     while taken is not None and path in taken:
@@ -138,17 +142,84 @@ _FrontMatterDumper.add_representer(
     type(None), lambda dumper, _: dumper.represent_scalar("tag:yaml.org,2002:null", ""))
 
 
-def front_matter_block(meta: Mapping[str, Any]) -> str:
-    """YAML front matter, written the same way wherever sdgen writes or rewrites it."""
+def front_matter_block(meta: Mapping[str, Any], kept: str = "") -> str:
+    """YAML front matter, written the same way wherever sdgen writes or rewrites it; ``kept``
+    (the user's own properties, as :func:`user_property_lines` cut them) follows as written."""
     header = yaml.dump(dict(meta), Dumper=_FrontMatterDumper, sort_keys=False,
-                       allow_unicode=True, width=sys.maxsize)
-    return f"---\n{header}---\n\n"
+                       allow_unicode=True, width=sys.maxsize) if meta else ""
+    return f"---\n{header}{kept}---\n\n"
 
 
-def render_note(body: str, front_matter: Mapping[str, Any]) -> str:
-    """Front matter plus formatted body; formatting the result again changes nothing."""
+# The user's own properties. Any key of a note's front matter that sdgen does not write is a
+# person's (Obsidian's properties panel adds them): it survives every rewrite as its lines were
+# written, comments and block scalars included, and a change to it is a hand edit.
+
+OWNED_PROPERTIES = frozenset({
+    "title", "aliases", "topic", "category", "question", "context", "persona", "provider",
+    "base_url", "model", "created", "input_tokens", "output_tokens", "sdgen_version",
+    "prompt_hash", "input_hash", "tags", "body_hash", "properties_hash", "regenerated",
+    "model_aliases", "checks",
+})
+
+
+def user_properties(meta: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in meta.items() if k not in OWNED_PROPERTIES}
+
+
+def properties_hash(meta: Mapping[str, Any]) -> str | None:
+    """What the user's own properties were when sdgen last wrote the note (None: it has none)."""
+    theirs = user_properties(meta)
+    if not theirs:
+        return None
+    canonical = json.dumps(theirs, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def user_property_lines(block: str) -> str:
+    """The source lines of the user's own properties in a front matter block (``---`` lines
+    included or not), each with the comments and blank lines after it, in their order; "" when
+    there are none or the YAML does not read."""
+    inner = block.strip("\n")
+    if inner.startswith("---"):
+        inner = inner[3:].lstrip(" \t").removeprefix("\n")
+    if inner.rstrip().endswith("---"):
+        inner = inner.rstrip()[:-3]
+    lines = inner.split("\n")
+    # Cheap first: only a block with a top-level key sdgen does not own needs the YAML read.
+    keys = [line.split(":", 1)[0].strip("'\" ") for line in lines
+            if line and not line[0].isspace() and line[0] not in "#-" and ":" in line]
+    if all(key in OWNED_PROPERTIES for key in keys):
+        return ""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="rt", pure=True).load(inner)
+    except YAMLError:
+        return ""
+    if not isinstance(data, CommentedMap):
+        return ""
+    starts = sorted((data.lc.key(key)[0], str(key)) for key in data)  # each key's first line
+    kept: list[str] = []
+    for n, (start, key) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        if key not in OWNED_PROPERTIES:
+            kept += lines[start:end]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join(kept) + "\n" if kept else ""
+
+
+def render_note(body: str, front_matter: Mapping[str, Any], kept: str = "") -> str:
+    """Front matter plus formatted body; formatting the result again changes nothing. ``kept``:
+    the user's own properties of the note this one replaces, carried over as written."""
     formatted = format_markdown(body)
-    return front_matter_block({**front_matter, "body_hash": body_hash(formatted)}) + formatted
+    meta = {**front_matter, "body_hash": body_hash(formatted)}
+    if kept:
+        theirs = split_front_matter(f"---\n{kept}---\n")[0]
+        meta["properties_hash"] = properties_hash(theirs)
+    return front_matter_block(meta, kept) + formatted
 
 
 # A note in the making, and what became of it.
@@ -312,13 +383,19 @@ class Stopping(Protocol):
     def is_set(self) -> bool: ...
 
 
+UNREAD = "unread"  # save_note's ``expected`` when the caller did not read the note before asking
+
+
 def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
               prices: Mapping[str, Price] | None = None,
-              stopping: Stopping | None = None) -> TopicOutcome:
+              stopping: Stopping | None = None, expected: str | None = UNREAD) -> TopicOutcome:
     """Write a valid draft as the note (and its conversation), or keep an invalid one apart.
 
     ``stopping`` set (the run was interrupted while this note was being formatted): nothing is
-    written, and the topic stays unfinished for the next run."""
+    written, and the topic stays unfinished for the next run. ``expected``: the note's
+    :func:`fingerprint` when the request was made; a note no longer so was changed by someone
+    while the model answered, and is kept as they left it (the answer becomes a draft). Without
+    it, a note edited by hand is kept so. The user's own properties carry over to the new note."""
     # A model can echo anything it was shown; a key must not reach a note or a draft.
     draft.body = redact(draft.body, *known_secrets())
     common: dict[str, Any] = {
@@ -333,9 +410,17 @@ def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
         kept = _save_draft(out, path, draft)
         reason = draft.error or "; ".join(draft.report.summary()[:3] if draft.report else [])
         return TopicOutcome(draft.topic, "invalid", kept, reason=reason, **common)
-    note = render_note(draft.body, note_front_matter(draft, digest))
+    current = _current_text(path)
+    theirs = user_property_lines(split_note(current)[1]) if current else ""
+    note = render_note(draft.body, note_front_matter(draft, digest), theirs)
     if stopping is not None and stopping.is_set():  # formatting a long note takes a while
         raise RunStoppedError("the run stopped before this note was written")
+    changed = _changed_since(path, expected)
+    if changed:
+        draft.error = f"{path} {changed}: kept as it is; this answer is kept as a draft"
+        kept_at = _save_draft(out, path, draft)
+        return TopicOutcome(draft.topic, "skipped", kept_at, reason=(
+            f"the note {changed}: kept as it is; the new answer is in {kept_at}"), **common)
     atomic_write(path, note)
     if draft.conversation:
         atomic_write(conversation_path(path), json.dumps(
@@ -346,6 +431,20 @@ def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
         leftover.unlink(missing_ok=True)
     release_free_memory()  # the note's parse and format leave their scratch behind
     return TopicOutcome(draft.topic, "written", path, **common)
+
+
+def _changed_since(path: Path, expected: str | None) -> str | None:
+    """Why the note at ``path`` must not be replaced now (None: it may be): read again right
+    before the write, since a person may have edited it while the model was answering."""
+    text = _current_text(path)
+    if expected != UNREAD:
+        return None if fingerprint(text) == expected else "changed on disk while the model answered"
+    if not text:
+        return None
+    meta, _, body = split_note(text)
+    if is_edited(meta, body) or (meta and properties_edited(meta)):
+        return "was edited by hand since sdgen wrote it"
+    return None
 
 
 # Reading notes back.
@@ -377,22 +476,46 @@ def is_edited(meta: Mapping[str, Any], body: str) -> bool:
     return bool(recorded) and recorded != body_hash(body)
 
 
+def properties_edited(meta: Mapping[str, Any]) -> bool:
+    """True when the user's own properties are not those sdgen last wrote the note with (a
+    property added, changed or removed by hand)."""
+    return meta.get("properties_hash") != properties_hash(meta)
+
+
+def fingerprint(text: str | None) -> str | None:
+    """The whole file as it was read (None: no file): a note that no longer has it was
+    changed by someone while the model was answering."""
+    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _current_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        return ""  # there, but not a note sdgen can read: never the same as what was read
+
+
 @dataclass(frozen=True)
 class OnDisk:
     """What a run needs to know of a topic's note before asking for it again (one read)."""
 
     input_hash: str | None = None  # what it was made from (None: no note, or no hash)
-    edited: bool = False  # its body was changed by hand since sdgen wrote it
+    edited: str | None = None  # what was changed by hand since sdgen wrote it: body, properties
+    fingerprint: str | None = None  # the file as read (None: no file)
 
 
 def on_disk(path: Path) -> OnDisk:
-    try:
-        meta, _, body = split_note(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return OnDisk()
+    text = _current_text(path)
+    if not text:
+        return OnDisk(fingerprint=fingerprint(text))
+    meta, _, body = split_note(text)
     value = meta.get("input_hash")
-    return OnDisk(value if isinstance(value, str) and body.strip() else None,
-                  is_edited(meta, body))
+    edited = ("its body" if is_edited(meta, body)
+              else "its properties" if meta and properties_edited(meta) else None)
+    return OnDisk(value if isinstance(value, str) and body.strip() else None, edited,
+                  fingerprint(text))
 
 
 def recorded_input_hash(path: Path) -> str | None:
@@ -433,6 +556,8 @@ class Note:
     meta: dict[str, Any]
     body: str
     persona: Persona
+    block: str = ""  # the front matter as written
+    fingerprint: str | None = None  # the whole file as read
 
     @property
     def edited(self) -> bool:
@@ -464,20 +589,26 @@ class Note:
 
 
 def read_note(path: Path, persona: str | None = None, personas_dir: Sequence[Path] = ()) -> Note:
-    meta, _, body = split_note(read_note_text(path))
+    text = read_note_text(path)
+    meta, block, body = split_note(text)
     if not meta:
         raise NoteError(f"{path}: no front matter: regen needs a note written by sdgen")
     name = persona or meta.get("persona")
     if not isinstance(name, str) or not name:
         raise NoteError(f"{path}: no persona in the note's front matter; pass --persona NAME")
-    return Note(path, meta, body, load_persona(name, personas_dir))
+    return Note(path, meta, body, load_persona(name, personas_dir), block, fingerprint(text))
 
 
 def save_regenerated(note: Note, new_body: str, sections: Sequence[str],
-                     completions: Sequence[Completion]) -> None:
+                     completions: Sequence[Completion], root: Path | None = None) -> None:
     """Rewrite a note with regenerated sections: the history and body hash updated, the rest of
-    its front matter as it was."""
-    meta = dict(note.meta)
+    its front matter as it was (the user's own properties as written).
+
+    The note is read again right before the write: one changed since it was read (someone
+    edited it while the model answered) is kept as it is, and the regenerated note goes to
+    the ``_drafts`` of its vault ``root`` (beside the note, as a dot-file, when it has none).
+    The caller holds the note's lock, as a run does while it asks for a note."""
+    meta = {k: v for k, v in note.meta.items() if k in OWNED_PROPERTIES}
     last = completions[-1]
     meta["regenerated"] = [*(meta.get("regenerated") or []), {
         "sections": list(sections),
@@ -488,4 +619,11 @@ def save_regenerated(note: Note, new_body: str, sections: Sequence[str],
         "output_tokens": sum(c.usage.output_tokens for c in completions),
     }]
     meta["body_hash"] = body_hash(new_body)
-    atomic_write(note.path, front_matter_block(meta) + new_body)
+    text = front_matter_block(meta, user_property_lines(note.block)) + new_body
+    if fingerprint(_current_text(note.path)) != note.fingerprint:
+        kept = (draft_path(root, note.path.resolve()) if root is not None
+                else note.path.with_name(f".{note.path.stem}.regenerated.md"))
+        atomic_write(kept, text)
+        raise NoteChangedError(f"{note.path}: changed on disk while the model answered: "
+                               f"kept as it is; the regenerated note is in {kept}")
+    atomic_write(note.path, text)

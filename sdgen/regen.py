@@ -89,7 +89,7 @@ async def regenerate(note: Note, job: TopicJob, targets: Sequence[SectionTarget]
     try:
         await refine(job, provider, policy, first, draft, base=note.body, targets=targets,
                      instructions=instructions)
-        save_regenerated(note, draft.body, result.sections, draft.completions)
+        save_regenerated(note, draft.body, result.sections, draft.completions, root)
         result.written = True
     except AnswerRejectedError:
         pass  # the note stays as it was; the report says why

@@ -175,7 +175,7 @@ class _Run:
             self.display.update(i, job.topic, "writing", len(draft.body))
             outcome = await asyncio.get_running_loop().run_in_executor(
                 self.cpu, save_note, self.out, job.path, draft, digest, dict(self.options.prices),
-                self.stopping)
+                self.stopping, known.fingerprint)
         except AuthenticationError as exc:
             self.result.stopped = str(exc)
             self.stop.set()
