@@ -16,11 +16,11 @@ from functools import lru_cache
 from typing import Literal
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import PersonaError
 from .markdown import set_top_level
-from .personas import Persona
+from .personas import SPEC_FILE, Persona
+from .sandbox import RENDER_CHARACTERS, BoundedEnvironment, bounded_render
 from .schema import DIAGRAM_KIND_TEXT, REQUIREMENT_TEXT, SectionSpec
 from .topics import Topic
 
@@ -101,16 +101,16 @@ class Prompt:
         return sum(len(m.content.encode("utf-8")) for m in self.messages) // 4
 
 
-def _environment(persona: Persona) -> SandboxedEnvironment:
+def _environment(persona: Persona) -> BoundedEnvironment:
     return _environment_for(tuple(str(p) for p in persona.template_dirs()))
 
 
 @lru_cache(maxsize=64)
-def _environment_for(template_dirs: tuple[str, ...]) -> SandboxedEnvironment:
+def _environment_for(template_dirs: tuple[str, ...]) -> BoundedEnvironment:
     # One environment per folder set: Jinja caches compiled templates in it (and checks the
     # files' mtimes, so an edited template is still picked up).
     loader = jinja2.FileSystemLoader(list(template_dirs))
-    env = SandboxedEnvironment(
+    env = BoundedEnvironment(
         loader=loader,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,
@@ -127,23 +127,43 @@ def _environment_for(template_dirs: tuple[str, ...]) -> SandboxedEnvironment:
     return env
 
 
+def _where(exc: BaseException, persona: Persona, name: str) -> str:
+    """The template file and line an error came from, as far as the traceback tells (Jinja
+    rewrites its frames to the templates' own files and lines)."""
+    where = f"{persona.folder / name}"
+    trace = exc.__traceback__
+    while trace is not None:
+        filename = trace.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            where = f"{filename}:{trace.tb_lineno}"
+        trace = trace.tb_next
+    return where
+
+
 def render_template(persona: Persona, name: str, **values: object) -> str:
-    """Render one of the persona's templates; a template error names the file."""
+    """Render one of the persona's templates, within the sandbox's bounds (time, loop turns,
+    size: see :mod:`sdgen.sandbox`); any error is one line naming the file and, where known,
+    the line."""
     env = _environment(persona)
     try:
         template = env.get_template(name)
-        return template.render(persona=persona.spec, **values).strip() + "\n"
+        return bounded_render(template, persona=persona.spec, **values).strip() + "\n"
     except jinja2.TemplateNotFound as exc:
         raise PersonaError(f"{persona.folder}: template {exc.name!r} not found") from exc
     except jinja2.TemplateSyntaxError as exc:
         where = exc.filename or name
         raise PersonaError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from exc
     except jinja2.TemplateError as exc:  # undefined names, runtime errors, sandbox refusals
-        raise PersonaError(f"{persona.folder / name}: template error: {exc.message}") from exc
-    except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError) as exc:
+        raise PersonaError(f"{_where(exc, persona, name)}: template error: {exc.message}") from exc
+    except RecursionError as exc:
+        raise PersonaError(f"{_where(exc, persona, name)}: template error: it recurses without "
+                           "end (a macro or include that calls itself?)") from exc
+    except MemoryError as exc:
+        raise PersonaError(f"{_where(exc, persona, name)}: template error: out of memory") from exc
+    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
         # A template's own expression failing (a filter given the wrong type...): one line.
-        raise PersonaError(f"{persona.folder / name}: template error: {type(exc).__name__}: "
-                           f"{exc}") from exc
+        raise PersonaError(f"{_where(exc, persona, name)}: template error: "
+                           f"{type(exc).__name__}: {exc}") from exc
 
 
 def seed_for(persona: Persona, topic: Topic) -> str:
@@ -152,6 +172,12 @@ def seed_for(persona: Persona, topic: Topic) -> str:
     values = {"topic": topic.title, "question": question}
     text = persona.seed_text
     for placeholder, kind in persona.spec.placeholders.items():
+        # A placeholder found thousands of times (a common word) would repeat the topic as often.
+        size = len(text) + text.count(placeholder) * (len(values[kind]) - len(placeholder))
+        if size > RENDER_CHARACTERS:
+            raise PersonaError(f"{persona.folder / SPEC_FILE}: placeholder {placeholder!r} "
+                               f"would make the seed {size:,} characters long (the limit is "
+                               f"{RENDER_CHARACTERS:,})")
         text = text.replace(placeholder, values[kind])
     return text
 

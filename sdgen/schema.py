@@ -101,6 +101,14 @@ class PersonaSpec(_Strict):
     sections: tuple[SectionSpec, ...]
     questions: tuple[QuestionSpec, ...] = ()
 
+    @field_validator("placeholders")
+    @classmethod
+    def _placeholders_are_text(cls, placeholders: dict[str, Placeholder]) -> dict[str, Placeholder]:
+        # An empty placeholder is found between every two characters of the seed.
+        if any(not placeholder.strip() for placeholder in placeholders):
+            raise ValueError("a placeholder must be the text to replace, not empty or blank")
+        return placeholders
+
     @model_validator(mode="after")
     def _questions_belong_to_sections(self) -> PersonaSpec:
         titles = {s.title for s in self.sections}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,3 +91,80 @@ def test_bad_notes(command: str, content: bytes, message: str,
     assert run([command, "note.md", *extra]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def _hostile_persona(tmp_path: Path, template: str | None = None,
+                     placeholders: str | None = None, seed: str | None = None) -> str:
+    """The senior persona, copied, with a hostile system template, [placeholders] or seed."""
+    folder = Path(_persona_with(tmp_path, "system.md.j2", template or "{{ seed }}\n"))
+    spec = folder / "senior" / "persona.toml"
+    text = spec.read_text(encoding="utf-8")
+    if placeholders is not None:
+        text = text.replace("[[sections]]", f"[placeholders]\n{placeholders}\n\n[[sections]]", 1)
+    if seed is not None:
+        (folder / "senior" / "seed.txt").write_text(seed, encoding="utf-8")
+        text = "\n".join('seed = "seed.txt"' if line.startswith("seed =") else line
+                         for line in text.split("\n"))
+    spec.write_text(text, encoding="utf-8")
+    return str(folder)
+
+
+HOSTILE_PERSONAS = {
+    "recursive macro": (dict(template="{% macro down(n) %}{{ down(n + 1) }}{% endmacro %}"
+                             "{{ down(0) }}\n"), "system.md.j2:1: template error: "),
+    "nested range(100000) loops": (dict(template=(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+        "{{ seed }}\n")), "system.md.j2:1: template error: "),
+    "nested loops over the seed": (dict(template=(
+        "{% for a in seed %}{% for b in seed %}{% endfor %}{% endfor %}{{ seed }}\n")),
+        "system.md.j2:1: template error: "),
+    "a 50 MB string": (dict(template="{{ seed }}\n{{ 'x' * 50000000 }}\n"),
+                       "system.md.j2:2: template error: "),
+    "a string doubled in a loop": (dict(template=(
+        "{% set ns = namespace(s='xx') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}"
+        "{% endfor %}{{ ns.s }}\n")), "system.md.j2:1: template error: "),
+    "a huge width": (dict(template="{{ seed.ljust(500000000) }}\n"),
+                     "system.md.j2:1: template error: "),
+    "an empty placeholder": (dict(placeholders='"" = "topic"'),
+                             "persona.toml: invalid persona spec at placeholders: "),
+    "a placeholder found 100,000 times": (dict(placeholders='"e" = "topic"',
+                                               seed="Explain the e " * 50_000),
+                                          "persona.toml: placeholder 'e' would make the seed"),
+}
+
+
+def _no_answer(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+    """A server that never answers: these runs must not ask it anything."""
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_PERSONAS))
+def test_a_hostile_persona_is_one_line_and_exit_2_before_any_request(
+        case: str, tmp_path: Path) -> None:
+    """A persona's templates and persona.toml are input too: a render that would never end,
+    recurse without end or make a prompt of millions of characters is refused in one line,
+    exit 2, before any request (the real CLI, in its own process: a hang cannot hang the
+    suite)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.hostile import hostile_server
+
+    changes, message = HOSTILE_PERSONAS[case]
+    personas = _hostile_persona(tmp_path, **changes)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SDGEN_", "OPENAI_"))}
+    with hostile_server(_no_answer) as (url, requests):
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "sdgen", "generate", "Consistent Hashing", "--persona",
+             "senior", "--personas-dir", personas, "--provider", "openai-compatible",
+             "--base-url", url, "--model", "m", "--out", "out"],
+            capture_output=True, text=True, env=env, timeout=120)
+        took = time.monotonic() - started
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr[-3000:]
+    assert lines[0].startswith("sdgen: error: ") and message in lines[0], lines[0]
+    assert "Traceback" not in done.stderr and not requests
+    assert not Path("out").exists()  # nothing written
+    assert took < 60, f"refused after {took:.0f} s"  # generous: well under a second is usual

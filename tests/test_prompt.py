@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from sdgen.personas import load_persona
+import shutil
+from pathlib import Path
+
+from sdgen.personas import load_persona, prompts_root
 from sdgen.prompt import compose, compose_followup
 from sdgen.topics import Topic
 
@@ -54,3 +57,17 @@ def test_followup_keeps_the_whole_conversation() -> None:
                               problems=["Summary: missing section"])
     assert [m.role for m in second.messages] == ["system", "user", "assistant", "user"]
     assert "Summary: missing section" in second.messages[-1].content
+
+
+def test_bounded_templates_keep_every_loop_feature(tmp_path: Path) -> None:
+    """Every loop is counted against the render's budget (sdgen.sandbox): loop.length,
+    loop.last, an else branch, a recursive loop and ranges work as in plain Jinja."""
+    folder = tmp_path / "p"
+    shutil.copytree(prompts_root() / "senior", folder / "senior")
+    (folder / "senior" / "system.md.j2").write_text(
+        "{% for s in sections %}{{ loop.index }}/{{ loop.length }}{{ '.' if loop.last }} "
+        "{% endfor %}\n{% for x in [] %}{{ x }}{% else %}empty{% endfor %}\n"
+        "{% for n in [[1, [2]], 3] recursive %}{% if n is iterable %}{{ loop(n) }}"
+        "{% else %}{{ n }}{% endif %}{% endfor %}\n{{ range(3)|join(',') }} {{ 'ab' * 2 }}\n")
+    system = compose(load_persona("senior", [folder]), Topic("Raft")).system
+    assert system.strip() == "1/6 2/6 3/6 4/6 5/6 6/6. empty1230,1,2 abab"  # trim_blocks
