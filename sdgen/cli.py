@@ -511,6 +511,8 @@ def _cmd_link(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
           file=out)
     for path in report.edited:
         print(f"kept as edited by hand (not linked): {path}", file=out)
+    for path in report.read_only:
+        print(f"kept as read-only (not linked): {path}", file=out)
     return 0
 
 

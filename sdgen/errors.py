@@ -7,6 +7,7 @@
     ├── NoteError                   a note that cannot be read or validated
     │   └── SectionNotFoundError    regen: no section of the note matches the name given
     ├── OutputError                 the output folder cannot be written
+    │   └── ReadOnlyFileError       a file sdgen would replace is read-only: left as it is
     ├── SiteError                   sdgen site: no mkdocs-material, no notes, or a build failure
     ├── DiagramCheckUnavailableError  Mermaid's parser cannot start (--no-diagram-check goes without)
     ├── AnswerRejectedError         no valid answer within the answers allowed, or the model
@@ -113,3 +114,7 @@ class ProviderCallError(ProviderError):
 
 class ReplayMissError(ProviderCallError):
     """A request with no recording (strict replay): the prompt or parameters changed."""
+
+
+class ReadOnlyFileError(OutputError):
+    """A file sdgen would rewrite is read-only: its owner's choice, so it is left as it is."""

@@ -9,8 +9,8 @@ itself, and links each other note at most once. A topic held by several personas
 note of the linking note's own persona.
 
 Linking is idempotent: a rerun with nothing new changes no byte. A note edited by hand (its body
-no longer matches ``body_hash``) is never rewritten, only listed; ``links: false`` in a note's
-front matter opts it out (it can still be linked to).
+no longer matches ``body_hash``) or made read-only is never rewritten, only listed; ``links:
+false`` in a note's front matter opts it out (it can still be linked to).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import Any
 
 import ahocorasick
 
-from .files import atomic_write
+from .errors import ReadOnlyFileError
+from .files import atomic_write, is_read_only
 from .markdown import cut_front_matter, split_front_matter
 from .notes import body_hash, front_matter_block, is_edited, walk_notes
 from .obsidian import path_endings
@@ -83,6 +84,7 @@ class LinkReport:
     rewritten: list[Path] = field(default_factory=list)
     links: int = 0
     edited: list[Path] = field(default_factory=list)  # hand-edited: left alone
+    read_only: list[Path] = field(default_factory=list)  # made read-only: left alone
     notes: int = 0
 
 
@@ -568,7 +570,14 @@ def link_vault(out: Path, only: Path | None = None) -> LinkReport:
         body, count = link_text(note, body, matcher, resolver)
         if not count:
             continue
-        atomic_write(note.path, _with_body_hash(block, body) + body)
+        if is_read_only(note.path):
+            report.read_only.append(note.path)
+            continue
+        try:
+            atomic_write(note.path, _with_body_hash(block, body) + body)
+        except ReadOnlyFileError:  # made so since it was read
+            report.read_only.append(note.path)
+            continue
         report.rewritten.append(note.path)
         report.links += count
     return report

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import AnswerRejectedError, NoteError, SectionNotFoundError
+from .errors import AnswerRejectedError, NoteError, ReadOnlyFileError, SectionNotFoundError
+from .files import is_read_only
 from .jobs import AnswerPolicy, TopicJob
 from .markdown import parse_document
 from .notes import Note, NoteDraft, save_regenerated
@@ -76,6 +77,9 @@ async def regenerate(note: Note, job: TopicJob, targets: Sequence[SectionTarget]
     The note is left exactly as it was when anything fails. A note edited by hand since it was
     written is only changed with ``force``.
     """
+    if is_read_only(note.path):  # its owner's choice: nothing is asked for that cannot be written
+        raise ReadOnlyFileError(f"{note.path}: read-only: not regenerated (make it writable "
+                                "to let sdgen change it)")
     if note.edited and not force:
         raise NoteError(f"{note.path}: edited by hand since sdgen wrote it (its body no longer "
                         "matches body_hash); use --force to regenerate anyway")

@@ -85,7 +85,8 @@ class RunResult:
             "estimated_cost_usd": round(self.cost, 6) if self.cost is not None else None,
             "wall_time_seconds": round(self.wall_time, 3),
             "links": {"added": self.links.links, "notes_rewritten": len(self.links.rewritten),
-                      "kept_edited_by_hand": [str(p) for p in self.links.edited]}
+                      "kept_edited_by_hand": [str(p) for p in self.links.edited],
+                      "kept_read_only": [str(p) for p in self.links.read_only]}
             if self.links else None,
             "stopped": self.stopped,
             "capped": self.capped,

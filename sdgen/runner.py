@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .errors import AnswerRejectedError, AuthenticationError, OutputError, RunStoppedError, SdgenError
 from .estimate import Price
-from .files import NoteLock, StopFlag
+from .files import NoteLock, StopFlag, is_read_only
 from .jobs import AnswerPolicy, TopicJob
 from .notes import NoteDraft, TopicOutcome, input_hash, on_disk, rescue_answer, save_note
 from .pipeline import refine, scripted_first_answer
@@ -161,6 +161,11 @@ class _Run:
             # Its inputs changed, but a person's edits are worth more than a fresh answer.
             self.settle(i, TopicOutcome(job.topic, "skipped", job.path, reason=(
                 "edited by hand since sdgen wrote it: kept (--force replaces it)")))
+            return
+        if is_read_only(job.path):
+            # Its owner's choice: no answer is asked for that could not be written.
+            self.settle(i, TopicOutcome(job.topic, "skipped", job.path, reason=(
+                "read-only: kept (make it writable to let sdgen replace it)")))
             return
         if self.stop.is_set():
             return

@@ -466,3 +466,61 @@ def test_a_full_disk_keeps_every_answer_received(
     assert kept and len(kept) == route.call_count  # every answer received, none lost
     assert all("Load Balancer" in p.read_text() for p in kept)
     assert not [p for p in out.rglob("*.md")]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ["--index", str(ROOT / "examples" / "topics.yaml"),
+        "--replay", str(ROOT / "examples" / "recordings"), "--out", "output"]
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_a_notes_permissions_are_kept_and_a_read_only_note_is_never_replaced(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["generate", *DEMO]) == 0
+    private = Path("output/obsidian/scalability-patterns/rate-limiter.md")
+    locked = Path("output/senior/messaging/idempotent-writes.md")
+    private.chmod(0o600)
+    locked.chmod(0o444)
+    kept = locked.read_bytes()
+    # A new note both name in prose ("Redis"): linking rewrites every note that mentions it.
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-hardening-0000000000000")
+    route = httpx2_mock.post(OPENAI_URL).mock(return_value=openai_stream(
+        retitled(answer("obsidian_valid.md"), "Redis")))
+    assert run(["generate", "Redis", "--persona", "obsidian", "--out", "output"]) == 0
+    assert "[[obsidian/redis|Redis]]" in private.read_text() and _mode(private) == 0o600
+    assert locked.read_bytes() == kept and _mode(locked) == 0o444
+    links = json.loads(Path("output/run-report.json").read_text())["links"]
+    assert links["kept_read_only"] == [str(locked)]
+    capsys.readouterr()
+    assert run(["link", "--out", "output"]) == 0
+    assert f"kept as read-only (not linked): {locked}" in capsys.readouterr().out
+    # Replayed again with --force: the private note is replaced and stays private; the
+    # read-only one is not asked for, and the run says why in one line.
+    assert run(["generate", *DEMO, "--force"]) == 0
+    err = capsys.readouterr().err
+    assert "read-only: kept (make it writable to let sdgen replace it)" in err
+    assert _mode(private) == 0o600 and locked.read_bytes() == kept and _mode(locked) == 0o444
+    # regen: one line, before any request is made.
+    redis = Path("output/obsidian/redis.md")
+    redis.chmod(0o444)
+    calls = route.call_count
+    assert run(["regen", str(redis), "--section", "1"]) == 2
+    assert f"{redis}: read-only: not regenerated" in capsys.readouterr().err
+    assert route.call_count == calls
+    assert not list(Path("output").rglob("*.tmp"))
+
+
+def test_the_demo_leaves_no_lock_file_and_earlier_ones_are_removed() -> None:
+    assert run(["generate", *DEMO]) == 0
+    locks = Path("output/.sdgen/locks")
+    assert not locks.exists() or not list(locks.iterdir())
+    # Lock files an earlier version left, one per note for good: the next run removes them.
+    locks.mkdir(parents=True, exist_ok=True)
+    for n in range(7):
+        (locks / f"{n:024x}.lock").write_text("")
+    assert run(["generate", *DEMO, "--force"]) == 0
+    assert not locks.exists() or not list(locks.iterdir())

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import os
+import stat
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from sdgen.files import atomic_write, safe_segment
+from sdgen.errors import ReadOnlyFileError
+from sdgen.files import LOCKS, NoteLock, atomic_write, remove_stale_temp_files, safe_segment
 from sdgen.notes import format_markdown, note_path, render_note
 from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
@@ -80,6 +84,81 @@ def test_atomic_write_leaves_no_temp_files(tmp_path: Path, monkeypatch: pytest.M
         atomic_write(target, "second\n")
     assert target.read_text() == "first\n"
     assert sorted(p.name for p in target.parent.iterdir()) == ["note.md"]
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_atomic_write_keeps_the_mode_and_never_replaces_a_read_only_file(tmp_path: Path) -> None:
+    new = tmp_path / "new.md"
+    atomic_write(new, "x\n")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert _mode(new) == 0o666 & ~umask  # a new file: an ordinary one
+    for mode in (0o600, 0o640, 0o664):
+        note = tmp_path / f"note-{mode:o}.md"
+        note.write_text("first\n")
+        note.chmod(mode)
+        atomic_write(note, "second\n")
+        assert note.read_text() == "second\n" and _mode(note) == mode
+    locked = tmp_path / "locked.md"
+    locked.write_text("mine\n")
+    locked.chmod(0o444)
+    with pytest.raises(ReadOnlyFileError, match=r"locked\.md: read-only: not rewritten"):
+        atomic_write(locked, "theirs\n")
+    assert locked.read_text() == "mine\n" and _mode(locked) == 0o444
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))== []
+
+
+def test_a_note_lock_leaves_no_file_and_stays_exclusive_as_its_file_comes_and_goes(
+        tmp_path: Path) -> None:
+    """Each release unlinks the lock file: a run that opened it just before, and locks it just
+    after, must see it holds a file no longer there, and try again."""
+    out = tmp_path / "out"
+    notes = [out / "p" / f"n{i}.md" for i in range(2)]
+    holders: dict[Path, int] = dict.fromkeys(notes, 0)
+    overlaps: list[Path] = []
+    guard = threading.Lock()
+
+    def worker(seed: int) -> None:
+        for n in range(300):
+            note = notes[(n + seed) % 2]
+            lock = NoteLock(out, note)
+            while not lock.try_acquire():
+                time.sleep(0)
+            with guard:
+                holders[note] += 1
+                if holders[note] > 1:
+                    overlaps.append(note)
+            time.sleep(0)
+            with guard:
+                holders[note] -= 1
+            lock.release()
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not overlaps
+    assert not (out / LOCKS).exists() or not list((out / LOCKS).iterdir())
+
+
+def test_lock_files_left_by_earlier_runs_are_removed_unless_held(tmp_path: Path) -> None:
+    held = NoteLock(tmp_path, tmp_path / "p" / "held.md")
+    assert held.try_acquire()
+    left = [NoteLock(tmp_path, tmp_path / "p" / f"old-{i}.md").path for i in range(3)]
+    for path in left:  # as versions before 0.2 left one per note, for good
+        path.write_text("")
+    assert remove_stale_temp_files(tmp_path) == 3
+    assert sorted((tmp_path / LOCKS).iterdir()) == [held.path]
+    other = NoteLock(tmp_path, tmp_path / "p" / "held.md")
+    assert not other.try_acquire()  # still held: its file was not taken from under it
+    held.release()
+    assert other.try_acquire()
+    other.release()
+    assert not (tmp_path / LOCKS).exists()
 
 
 def test_index_links_every_note_in_order(tmp_path: Path) -> None:
