@@ -2,7 +2,8 @@
 
 Before each request its worst case is reserved against the cap: the input (estimated from the
 messages) plus the whole output budget, at list price; so is each retry of it. When the answer
-comes, the reservation is settled at what the provider reports it used; a try that failed after
+comes, the reservation is settled at its usage, as every figure of the run counts it (what the
+provider reports, where the request allows it; else what the text shows); a try that failed after
 the server may have produced output (a cut stream, a timeout) is paid at its worst case, one
 answered with an HTTP error costs nothing. When the next request could cross the cap, no new
 request starts: calls already in flight finish, every finished note is kept, and the topics left
@@ -12,11 +13,12 @@ are unfinished, for a rerun with a higher cap.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 from .errors import SpendingCapReached
 from .estimate import Price
 from .prompt import Prompt
-from .providers.base import ATTEMPT_BUDGET, Completion, Provider, TextCallback
+from .providers.base import ATTEMPT_BUDGET, Completion, Provider, TextCallback, plausible_usage
 
 __all__ = ["CappedProvider", "SpendingCap", "SpendingCapReached", "worst_case"]
 
@@ -61,16 +63,14 @@ class SpendingCap:
             self.reserved -= reserved
             self.spent += cost
 
-    def cost(self, completion: Completion, prompt: Prompt) -> float | None:
-        """What an answer cost at its reported usage (None: no usage reported), never less than
-        what its text shows (input and answer at four characters a token): a server that
-        reports too little does not widen the cap."""
+    def cost(self, completion: Completion) -> float:
+        """What an answer cost at its usage, as every figure of the run counts it (the table,
+        the run report, the note): the server's where the request allows it, else what its
+        text shows (see ``plausible_usage``), so a server that reports nothing, too little or
+        an absurd amount neither widens the cap nor stops the run."""
         usage = completion.usage
-        if not usage.input_tokens + usage.output_tokens:
-            return None
-        input_tokens = max(usage.input_tokens, prompt.input_tokens_held)
-        output_tokens = max(usage.output_tokens, len(completion.text) // 4)
-        return (input_tokens * self.price.input + output_tokens * self.price.output) / 1e6
+        return (usage.input_tokens * self.price.input
+                + usage.output_tokens * self.price.output) / 1e6
 
 
 class _RequestBudget:
@@ -92,13 +92,9 @@ class _RequestBudget:
             self.held = self.cap.reserve(self.prompt)
 
     def close(self, completion: Completion | None) -> None:
-        """The request is over: an answer is paid at its reported usage (its worst case when
-        none is reported); a request that failed has paid for its tries already."""
-        cost = 0.0
-        if completion is not None:
-            reported = self.cap.cost(completion, self.prompt)
-            cost = self.held if reported is None else reported
-        self.cap.settle(self.held, cost)
+        """The request is over: an answer is paid at its usage; a request that failed has
+        paid for its tries already."""
+        self.cap.settle(self.held, 0.0 if completion is None else self.cap.cost(completion))
         self.held = 0.0
 
 
@@ -118,6 +114,11 @@ class CappedProvider:
         completion: Completion | None = None
         try:
             completion = await self.inner.complete(prompt, on_text)
+            # The built-in providers count usage so already; a plug-in's is counted here, so
+            # the cap and every other figure of the run agree.
+            usage = plausible_usage(completion.usage, prompt, completion.text, completion.provider)
+            if usage != completion.usage:
+                completion = replace(completion, usage=usage)
             return completion
         finally:
             ATTEMPT_BUDGET.reset(token)

@@ -63,3 +63,24 @@ def hostile_server(behaviour: Behaviour) -> Iterator[tuple[str, list[float]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def event(data: object) -> bytes:
+    """One server-sent event carrying ``data`` as JSON, whatever it is (null, a list, ...)."""
+    return f"data: {json.dumps(data)}\n\n".encode()
+
+
+def send_json(handler: BaseHTTPRequestHandler, data: object, status: int = 200) -> None:
+    """A whole JSON answer (an error body, a completion), with its length."""
+    payload = json.dumps(data).encode()
+    handler.send_response(status)
+    handler.send_header("content-type", "application/json")
+    handler.send_header("content-length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
+def topic_of(body: dict[str, Any]) -> str:
+    """The topic a Chat Completions request asks about (its `Topic:` line)."""
+    return next(line.removeprefix("Topic: ") for m in body["messages"]
+                for line in str(m["content"]).splitlines() if line.startswith("Topic: "))

@@ -5,14 +5,26 @@ from __future__ import annotations
 import errno
 import json
 import os
+import subprocess
+import sys
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import respx
 
 from sdgen.cli import run
-from tests.helpers import ANTHROPIC_URL, OPENAI_URL, answer, anthropic_stream, openai_stream
+from tests.helpers import (
+    ANTHROPIC_URL,
+    OPENAI_URL,
+    answer,
+    anthropic_stream,
+    openai_stream,
+    retitled,
+)
+from tests.hostile import chunk, event, hostile_server, send_json, start_stream, topic_of
 
 CARD = answer("visual_valid.md")
 # Three topics the card is about (a note must name its topic).
@@ -130,3 +142,58 @@ def test_transient_status_in_a_batch(httpx2_mock: respx.Router, status: int) -> 
     assert route.call_count == 2 + 3
     assert _notes() == ["load-balancer-alpha.md", "load-balancer-gamma.md"]
     _rerun_asks_only_for(httpx2_mock, 1)
+
+
+def test_answers_that_are_not_answers_say_what_came_back_in_a_real_run() -> None:
+    """sdgen in its own process against a loopback server: an error body with status 200 is
+    retried when it says the server is busy; a refusal, a tool call and a stream of `null`
+    events each fail only their topic, with one line that says what came back."""
+    tries: dict[str, int] = {}
+
+    def server(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        topic = topic_of(body)
+        tries[topic] = tries.get(topic, 0) + 1
+        if topic.endswith("Alpha") and tries[topic] == 1:
+            send_json(handler, {"error": {"message": "model overloaded"}})
+            return
+        start_stream(handler)
+        base = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m"}
+        if topic.endswith("Beta"):
+            handler.wfile.write(event({**base, "choices": [
+                {"index": 0, "delta": {"refusal": "I can't help with that."}, "finish_reason": None}]}))
+        elif topic.endswith("Gamma"):
+            handler.wfile.write(event({**base, "choices": [{"index": 0, "finish_reason": None,
+                "delta": {"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                                          "function": {"name": "lookup", "arguments": "{}"}}]}}]}))
+        elif topic.endswith("Delta"):
+            handler.wfile.write(b"data: null\n\n")
+        else:
+            handler.wfile.write(chunk(retitled(CARD, topic)))
+        finish = "tool_calls" if topic.endswith("Gamma") else "stop"
+        handler.wfile.write(chunk("", finish) + b"data: [DONE]\n\n")
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SDGEN_", "OPENAI_"))}
+    topics = [*TOPICS, "Load Balancer Delta"]
+    with hostile_server(server) as (url, _):
+        done = subprocess.run(
+            [sys.executable, "-m", "sdgen", "generate", *topics, "--persona", "visual",
+             "--provider", "openai-compatible", "--base-url", url, "--model", "m", "--out", "out",
+             "--concurrency", "1", "--retries", "3", "--max-wait", "0.01"],
+            capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert tries == {"Load Balancer Alpha": 2, "Load Balancer Beta": 1,
+                     "Load Balancer Gamma": 1, "Load Balancer Delta": 3}
+    assert _notes() == ["load-balancer-alpha.md"]
+    failed = [line for line in done.stderr.splitlines() if line.startswith("FAILED Load")]
+    assert failed == [
+        "FAILED Load Balancer Beta: openai-compatible: the model refused: I can't help with that.",
+        "FAILED Load Balancer Gamma: openai-compatible: the model called a tool instead of "
+        "answering (lookup)",
+        "FAILED Load Balancer Delta: openai-compatible: malformed data in the response (an "
+        "event is null, not an object)"]
+    report = Path("out/run-report.json").read_text()
+    reasons = [t["reason"] for t in json.loads(report)["topics"] if t["status"] == "failed"]
+    assert reasons == [line.split(": ", 1)[1] for line in failed]
+    for text in (done.stderr, report):
+        assert not any(word in text for word in (
+            "NoneType", "object has no attribute", "validation errors for", "Traceback"))

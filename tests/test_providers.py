@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -228,3 +229,222 @@ def test_compatible_server_without_finish_reason(httpx2_mock: respx.Router) -> N
                                     content=body.encode()))
     assert run(["generate", "LB", "--persona", "visual", "--out", "out", *COMPATIBLE]) == 0
     assert route.call_count == 1
+
+
+# Answers that are not answers (issue 14, row 14): each says what came back, in one line, and
+# never shows Python's own words for a value it did not expect.
+INTERNALS = ("NoneType", "object has no attribute", "validation error", "Traceback",
+             "TypeError", "KeyError", "not subscriptable", "unhashable")
+
+
+def _events(*events: object, done: bool = True) -> httpx.Response:
+    """A Chat Completions stream of exactly these events, whatever JSON they are."""
+    lines = [f"data: {json.dumps(e)}\n\n" for e in events] + (["data: [DONE]\n\n"] if done else [])
+    return httpx.Response(200, headers={"content-type": "text/event-stream"},
+                          content="".join(lines).encode())
+
+
+def _chunk(delta: object, finish: str | None = None) -> dict[str, object]:
+    return {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "gpt-5.4-mini",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+def _anthropic_events(*events: tuple[str, object]) -> httpx.Response:
+    body = "".join(f"event: {kind}\ndata: {json.dumps(data)}\n\n" for kind, data in events)
+    return httpx.Response(200, headers={"content-type": "text/event-stream"},
+                          content=body.encode())
+
+
+def _anthropic_start() -> tuple[str, object]:
+    return ("message_start", {"type": "message_start", "message": {
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-6",
+        "content": [], "stop_reason": None, "stop_sequence": None,
+        "usage": {"input_tokens": 1500, "output_tokens": 1}}})
+
+
+def _anthropic_end(stop: str) -> list[tuple[str, object]]:
+    return [("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop,
+                                                                  "stop_sequence": None},
+                               "usage": {"output_tokens": 40}}),
+            ("message_stop", {"type": "message_stop"})]
+
+
+def _failed_line(err: str) -> str:
+    """The summary's line for the one failed topic."""
+    lines = [line for line in err.splitlines() if line.startswith("FAILED LB: ")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def _generate_lb(provider: str, *extra: str) -> int:
+    return run(["generate", "LB", "--persona", "visual", "--out", "out", "--provider", provider,
+                *extra])
+
+
+OPENAI_OVERLOADED = {"error": {"message": "model overloaded", "type": "server_error"}}
+ANTHROPIC_OVERLOADED = {"type": "error", "error": {"type": "overloaded_error",
+                                                   "message": "Overloaded"}}
+
+
+@pytest.mark.usefixtures("fast_retries")
+@pytest.mark.parametrize(("provider", "extra", "not_an_answer", "line"), [
+    ("openai", (), httpx.Response(200, json=OPENAI_OVERLOADED),
+     "openai: the server answered with an error: model overloaded"),
+    ("openai", ("--no-stream",), httpx.Response(200, json=OPENAI_OVERLOADED),
+     "openai: the server answered with an error: model overloaded"),
+    ("openai", (), _events({"error": {"message": "Rate limit reached, try again in 2s"}}),
+     "openai: the server answered with an error: Rate limit reached, try again in 2s"),
+    ("anthropic", (), httpx.Response(200, json=ANTHROPIC_OVERLOADED),
+     "anthropic: the server answered with an error: Overloaded"),
+    ("anthropic", ("--no-stream",), httpx.Response(200, json=ANTHROPIC_OVERLOADED),
+     "anthropic: the server answered with an error: Overloaded"),
+    ("anthropic", (), _anthropic_events(_anthropic_start(), ("error", ANTHROPIC_OVERLOADED)),
+     "anthropic: the server answered with an error: Overloaded"),
+], ids=["openai JSON body", "openai JSON body, not streamed", "openai error event",
+        "anthropic JSON body", "anthropic JSON body, not streamed", "anthropic error event"])
+def test_a_transient_error_answered_with_200_is_retried_and_named(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], provider: str, extra: tuple[str, ...],
+        not_an_answer: httpx.Response, line: str) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    url = OPENAI_URL if provider == "openai" else ANTHROPIC_URL
+    good = (openai_json if "--no-stream" in extra else openai_stream) if provider == "openai" \
+        else (anthropic_json if "--no-stream" in extra else anthropic_stream)
+    route = httpx2_mock.post(url).mock(side_effect=[not_an_answer, good(answer("visual_valid.md"))])
+    assert _generate_lb(provider, *extra) == 0  # retried, and the second try answered
+    assert route.call_count == 2
+    # Every try says it: the topic fails with that line once its tries are spent.
+    route.side_effect = None
+    route.return_value = not_an_answer
+    assert _generate_lb(provider, "--out", "again", "--retries", "2", *extra) == 1
+    assert route.call_count == 4
+    err = capsys.readouterr().err
+    assert _failed_line(err) == f"FAILED LB: {line}"
+    assert not any(word in err for word in INTERNALS)
+
+
+@pytest.mark.usefixtures("fast_retries")
+@pytest.mark.parametrize(("provider", "extra", "not_an_answer", "line"), [
+    ("openai", (), httpx.Response(200, json={"error": {
+        "message": "The model `gpt-9` does not exist", "type": "invalid_request_error"}}),
+     "openai: the server answered with an error: The model `gpt-9` does not exist"),
+    ("openai", (), _events({"error": "content policy violation"}),
+     "openai: the server answered with an error: content policy violation"),
+    ("anthropic", (), httpx.Response(200, json={"type": "error", "error": {
+        "type": "invalid_request_error", "message": "prompt is too long"}}),
+     "anthropic: the server answered with an error: prompt is too long"),
+    ("anthropic", (), _anthropic_events(_anthropic_start(), ("error", {"type": "error", "error": {
+        "type": "invalid_request_error", "message": "prompt is too long"}})),
+     "anthropic: the server answered with an error: prompt is too long"),
+    # The model answered, but not with text: no other try would differ.
+    ("openai", (), _events(_chunk({"role": "assistant", "refusal": ""}),
+                           _chunk({"refusal": "I can't help "}), _chunk({"refusal": "with that."}),
+                           _chunk({}, "stop")),
+     "openai: the model refused: I can't help with that."),
+    ("openai", ("--no-stream",), httpx.Response(200, json={
+        "id": "c", "object": "chat.completion", "created": 0, "model": "gpt-5.4-mini",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {
+            "role": "assistant", "content": None, "refusal": "I can't help with that."}}]}),
+     "openai: the model refused: I can't help with that."),
+    ("openai", (), _events(
+        _chunk({"role": "assistant", "tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                                                     "function": {"name": "web_search",
+                                                                  "arguments": ""}}]}),
+        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"q": "LB"}'}}]}),
+        _chunk({}, "tool_calls")),
+     "openai: the model called a tool instead of answering (web_search)"),
+    ("openai", ("--no-stream",), httpx.Response(200, json={
+        "id": "c", "object": "chat.completion", "created": 0, "model": "gpt-5.4-mini",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": None, "tool_calls": [{
+                "id": "call_1", "type": "function",
+                "function": {"name": "web_search", "arguments": "{}"}}]}}]}),
+     "openai: the model called a tool instead of answering (web_search)"),
+    ("anthropic", (), _anthropic_events(
+        _anthropic_start(),
+        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {
+            "type": "tool_use", "id": "toolu_1", "name": "web_search", "input": {}}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {
+            "type": "input_json_delta", "partial_json": '{"q": "LB"}'}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        *_anthropic_end("tool_use")),
+     "anthropic: the model called a tool instead of answering (web_search)"),
+    ("anthropic", ("--no-stream",), httpx.Response(200, json={
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-6",
+        "content": [{"type": "tool_use", "id": "toolu_1", "name": "web_search", "input": {}}],
+        "stop_reason": "tool_use", "stop_sequence": None,
+        "usage": {"input_tokens": 1500, "output_tokens": 40}}),
+     "anthropic: the model called a tool instead of answering (web_search)"),
+], ids=["openai JSON body", "openai error event", "anthropic JSON body", "anthropic error event",
+        "openai streamed refusal", "openai refusal, not streamed", "openai streamed tool call",
+        "openai tool call, not streamed", "anthropic streamed tool call",
+        "anthropic tool call, not streamed"])
+def test_an_answer_no_retry_would_change_fails_its_topic_in_one_true_line(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], provider: str, extra: tuple[str, ...],
+        not_an_answer: httpx.Response, line: str) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    route = httpx2_mock.post(OPENAI_URL if provider == "openai" else ANTHROPIC_URL).mock(
+        return_value=not_an_answer)
+    assert _generate_lb(provider, "--retries", "3", *extra) == 1
+    assert route.call_count == 1
+    err = capsys.readouterr().err
+    assert _failed_line(err) == f"FAILED LB: {line}"
+    assert not any(word in err for word in INTERNALS)
+    assert not list(Path("out").rglob("lb.md"))
+    reason = json.loads(Path("out/run-report.json").read_text())["topics"][0]["reason"]
+    assert reason == line
+
+
+@pytest.mark.usefixtures("fast_retries")
+@pytest.mark.parametrize(("provider", "garbled", "detail"), [
+    ("openai", _events(None, _chunk({}, "stop")), "an event is null, not an object"),
+    ("openai", _events({**_chunk({}), "choices": {"0": {"delta": {"content": "x"}}}},
+                       _chunk({}, "stop")), "'choices' is an object, not a list"),
+    ("openai", _events(_chunk({"content": 42}), _chunk({}, "stop")),
+     "'content' is a number, not text"),
+    ("openai", _events(_chunk({"content": [1, 2]}), _chunk({}, "stop")),
+     "'content' is a list, not text"),
+    ("openai", _events(_chunk("words"), _chunk({}, "stop")), "'delta' is text, not an object"),
+    ("openai", httpx.Response(200, json={"choices": {"message": "x"}}),
+     "'choices' is an object, not a list"),
+    ("openai", httpx.Response(200, json=[1, 2, 3]), "the answer is a list, not an object"),
+    ("anthropic", _anthropic_events(_anthropic_start(), ("content_block_delta", None),
+                                    *_anthropic_end("end_turn")),
+     "an event is null, not an object"),
+    ("anthropic", _anthropic_events(
+        _anthropic_start(),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                 "delta": {"type": "text_delta", "text": 42}}),
+        *_anthropic_end("end_turn")), "'text' is a number, not text"),
+], ids=["data: null", "choices an object", "numeric content", "list content", "delta as text",
+        "whole answer, choices an object", "whole answer a list", "anthropic data: null",
+        "anthropic numeric text"])
+def test_a_garbled_answer_is_named_and_retried(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], provider: str, garbled: httpx.Response,
+        detail: str) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    route = httpx2_mock.post(OPENAI_URL if provider == "openai" else ANTHROPIC_URL).mock(
+        return_value=garbled)
+    assert _generate_lb(provider, "--retries", "2") == 1
+    assert route.call_count == 2  # garbled like malformed JSON: the next try is usually whole
+    err = capsys.readouterr().err
+    assert _failed_line(err) == f"FAILED LB: {provider}: malformed data in the response ({detail})"
+    assert not any(word in err for word in INTERNALS)
+
+
+def test_content_given_as_text_parts_is_the_answer(httpx2_mock: respx.Router,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some compatible servers send content as a list of text parts: that is text."""
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    text = answer("visual_valid.md")
+    half = len(text) // 2
+    httpx2_mock.post(OPENAI_URL).mock(return_value=_events(
+        _chunk({"content": [{"type": "text", "text": text[:half]}]}),
+        _chunk({"content": [{"type": "text", "text": text[half:]}]}), _chunk({}, "stop")))
+    assert _generate_lb("openai") == 0
+    assert "Load Balancer" in _note("lb", "visual").read_text()

@@ -13,7 +13,8 @@ import pytest
 from bench.notes import synthetic_note
 from bench.server import TestServer
 from sdgen.cli import run
-from tests.hostile import chunk, hostile_server, start_stream
+from sdgen.markdown import split_front_matter
+from tests.hostile import chunk, event, hostile_server, start_stream, topic_of
 
 TOPICS = [f"System {i}" for i in range(5)]
 # A price that makes every answer cost dollars: each synthetic answer is about 13,000 output
@@ -133,3 +134,74 @@ def test_a_server_that_reports_too_little_does_not_widen_the_cap(usage: dict[str
     # Each answer is some 13,000 tokens ($15.5 with its input) whatever the server says: two
     # fit under $40 with the next request's worst case held; trusted, the lie would let all 5.
     assert code == 3 and len(requests) == 2
+
+
+def _answer_reporting(usage: object) -> Any:
+    """A server whose every answer is whole and valid, with this as its usage (None: none)."""
+    def behaviour(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        start_stream(handler)
+        handler.wfile.write(chunk(synthetic_note(topic_of(body))) + chunk("", "stop"))
+        if usage is not None:
+            handler.wfile.write(event({"id": "c", "object": "chat.completion.chunk", "created": 0,
+                                       "model": "m", "choices": [], "usage": usage}))
+        handler.wfile.write(b"data: [DONE]\n\n")
+
+    return behaviour
+
+
+REPORTED_BADLY = {
+    "none": None,
+    "negative": {"prompt_tokens": -5, "completion_tokens": -1},
+    "not counts": {"prompt_tokens": "lots", "completion_tokens": [1, 2]},
+    "not an object": [1200, 3400],
+    "10**15": {"prompt_tokens": 10**15, "completion_tokens": 10**15},
+    "1e300": {"prompt_tokens": 1e300, "completion_tokens": 1e300},
+}
+
+
+@pytest.mark.parametrize("usage", REPORTED_BADLY.values(), ids=REPORTED_BADLY.keys())
+def test_usage_reported_badly_is_one_figure_everywhere(
+        capsys: pytest.CaptureFixture[str], usage: object) -> None:
+    """The table, the cap line, run-report.json and each note's front matter say one figure:
+    the usage counted from the text wherever the server's cannot be right."""
+    Path("sdgen.toml").write_text(PRICE)
+    with hostile_server(_answer_reporting(usage)) as (url, requests):
+        code = run(["generate", *TOPICS, "--provider", "openai-compatible", "--base-url", url,
+                    "--model", "m", "--out", "out", "--concurrency", "1", "--max-cost", "40"])
+    err = capsys.readouterr().err
+    # Each answer is some $15.5 as its text shows: two fit under $40 with the next one's worst
+    # case held, whatever the server says (trusted, 10**15 tokens stopped the run after one).
+    assert code == 3 and len(requests) == 2
+    cap_line = re.search(r"unfinished at the spending cap: spending cap \$40\.0000 reached: "
+                         r"\$([\d.]+) spent", err)
+    table = re.findall(r"│\s+\$([\d.]+)\s+│", err)
+    report = json.loads(Path("out/run-report.json").read_text())
+    notes = [split_front_matter(p.read_text())[0] for p in sorted(Path("out/obsidian").glob("system-*.md"))]
+    by_notes = sum(m["input_tokens"] + m["output_tokens"] for m in notes) * 1000.0 / 1e6
+    assert cap_line and len(table) == 1 and len(notes) == 2
+    figure = cap_line.group(1)
+    assert float(figure) > 20  # two answers' worth, not zero and not billions
+    assert table[0] == figure
+    assert f"{report['estimated_cost_usd']:.4f}" == figure
+    assert f"{by_notes:.4f}" == figure
+    assert report["input_tokens"] == sum(m["input_tokens"] for m in notes)
+    assert report["output_tokens"] == sum(m["output_tokens"] for m in notes)
+    assert max(m["output_tokens"] for m in notes) <= 16000  # never past the output budget
+    text = Path("out/run-report.json").read_text()
+    assert not re.search(r"\d{13}", text) and "inf" not in text.lower()
+
+
+@pytest.mark.parametrize("usage", [REPORTED_BADLY["10**15"], REPORTED_BADLY["1e300"]],
+                         ids=["10**15", "1e300"])
+def test_absurd_usage_does_not_stop_the_run_at_its_cap(
+        capsys: pytest.CaptureFixture[str], usage: object) -> None:
+    Path("sdgen.toml").write_text(PRICE)
+    with hostile_server(_answer_reporting(usage)) as (url, requests):
+        code = run(["generate", *TOPICS, "--provider", "openai-compatible", "--base-url", url,
+                    "--model", "m", "--out", "out", "--concurrency", "1", "--max-cost", "100"])
+    err = capsys.readouterr().err
+    assert code == 0 and len(requests) == 5, err
+    report = json.loads(Path("out/run-report.json").read_text())
+    assert report["capped"] is None and report["counts"]["written"] == 5
+    assert 60 < report["estimated_cost_usd"] < 100
+    assert "which the request cannot have used: counted" in err  # said once per answer
