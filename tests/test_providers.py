@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import respx
 
 from sdgen.cli import run
+from sdgen.markdown import split_front_matter
+from sdgen.personas import load_persona
+from sdgen.prompt import Prompt, compose
+from sdgen.topics import Topic
 from tests.helpers import (
     ANTHROPIC_URL,
     OPENAI_URL,
@@ -448,3 +454,32 @@ def test_content_given_as_text_parts_is_the_answer(httpx2_mock: respx.Router,
         _chunk({"content": [{"type": "text", "text": text[half:]}]}), _chunk({}, "stop")))
     assert _generate_lb("openai") == 0
     assert "Load Balancer" in _note("lb", "visual").read_text()
+
+
+def _visual_lb_prompt() -> Prompt:
+    return compose(load_persona("visual"), Topic("LB"))
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+@pytest.mark.parametrize(("reported", "expected"), [
+    ((1200, 3999), lambda p, shown: (1200, 3999)),  # reasoning tokens count up to the budget
+    ((1200, 4001), lambda p, shown: (1200, shown)),  # past the visual persona's 4,000
+    ((10**15, 3400), lambda p, shown: (p.input_tokens_held, 3400)),
+    ((1e300, 1e300), lambda p, shown: (p.input_tokens_held, shown)),
+    ((0, 0), lambda p, shown: (p.input_tokens_held, shown)),  # not reported
+    ((2, 3), lambda p, shown: (p.input_tokens_held, shown)),  # far less than the text shows
+], ids=["within the budget", "past the budget", "10**15 in", "1e300", "none", "too little"])
+def test_usage_is_believed_within_what_the_request_allows(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch, provider: str,
+        reported: tuple[Any, Any], expected: Callable[[Prompt, int], tuple[int, int]]) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    text = answer("visual_valid.md")
+    if provider == "openai":
+        httpx2_mock.post(OPENAI_URL).mock(return_value=openai_stream(text, usage=reported))
+    else:
+        httpx2_mock.post(ANTHROPIC_URL).mock(return_value=anthropic_stream(text, usage=reported))
+    assert _generate_lb(provider) == 0
+    meta = split_front_matter(_note("lb", "visual").read_text())[0]
+    shown = -(-len(text.encode("utf-8")) // 4)  # four UTF-8 bytes a token, rounded up
+    assert (meta["input_tokens"], meta["output_tokens"]) == expected(_visual_lb_prompt(), shown)
