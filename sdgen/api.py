@@ -31,7 +31,7 @@ from .jobs import (
 from .limits import RateLimiter
 from .links import LinkReport, link_vault
 from .markdown import parse_document
-from .notes import TopicOutcome, read_note, read_note_text
+from .notes import TopicOutcome, public_url, read_note, read_note_text
 from .personas import load_persona
 from .prompt import Prompt
 from .providers import create_provider, default_model, provider_names
@@ -44,7 +44,7 @@ from .providers.base import (
     url_password,
 )
 from .providers.recording import RecordingProvider, ReplayProvider
-from .regen import RegenResult, regenerate, resolve_targets
+from .regen import RegenResult, regenerate, resolve_targets, section_indexes
 from .report import RunDisplay, RunResult
 from .runner import RunOptions, run_jobs
 from .site import SiteResult
@@ -134,7 +134,8 @@ def _provider(settings: Settings, record: Path | None, replay: Path | None) -> P
 
 def _options(settings: Settings, force: bool = False) -> RunOptions:
     return RunOptions(policy=answer_policy(settings), concurrency=settings.concurrency,
-                      force=force, prices=settings.prices, workers=settings.workers)
+                      force=force, prices=settings.prices, workers=settings.workers,
+                      base_url=public_url(settings.base_url))
 
 
 def generate(
@@ -296,6 +297,7 @@ def regenerate_sections(
     given = {k: v for k, v in overrides.items() if v is not None}
     base = settings or load_settings(given)[0]
     note = read_note(path, None, base.personas_dir)
+    section_indexes(note, sections)  # a misspelt section is said before any other setting is
     layer = note_layer(note.meta, provider_names(), given)
     if settings is None:
         settings = load_settings(given, note=layer)[0]

@@ -100,13 +100,14 @@ def _from_file(path: Path) -> dict[str, Any]:
 
 def note_layer(meta: Mapping[str, Any], known_providers: Collection[str],
                cli: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """What a note's front matter says about regenerating it: the provider and model that wrote
-    it. A provider given on the command line brings its own model; a note written by a replay
-    or a hand-made recording (no registered provider) says nothing."""
+    """What a note's front matter says about regenerating it: the provider, server and model
+    that wrote it. A provider given on the command line brings its own model and server; a note
+    written by a replay or a hand-made recording (no registered provider) says nothing."""
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
-    layer = {k: meta[k] for k in ("provider", "model") if isinstance(meta.get(k), str)}
+    layer = {k: meta[k] for k in ("provider", "model", "base_url") if isinstance(meta.get(k), str)}
     if "provider" in cli:
         layer.pop("model", None)  # the note's model belongs to the note's provider
+        layer.pop("base_url", None)
     if layer.get("provider") not in known_providers:
         return {}
     return layer

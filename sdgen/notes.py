@@ -52,6 +52,7 @@ __all__ = [
     "is_edited",
     "note_path",
     "on_disk",
+    "public_url",
     "read_note",
     "read_note_text",
     "recorded_input_hash",
@@ -158,7 +159,7 @@ OWNED_PROPERTIES = frozenset({
     "title", "aliases", "topic", "category", "question", "context", "persona", "provider",
     "base_url", "model", "created", "input_tokens", "output_tokens", "sdgen_version",
     "prompt_hash", "input_hash", "tags", "body_hash", "properties_hash", "regenerated",
-    "model_aliases", "checks",
+    "model_aliases", "checks", "draft",
 })
 
 
@@ -237,6 +238,7 @@ class NoteDraft:
     error: str | None = None
     conversation: list[dict[str, str]] = field(default_factory=list)  # a conversation persona's
     answer_meta: dict[str, Any] = field(default_factory=dict)  # the model's own front matter
+    base_url: str | None = None  # the server that answered (no credentials), when one was set
 
     @property
     def valid(self) -> bool:
@@ -263,6 +265,26 @@ class TopicOutcome:
     output_tokens: int = 0
     calls: int = 0
     cost: float | None = None
+
+
+def public_url(url: str | None) -> str | None:
+    """A server's URL as a note may keep it: no ``user:password@``, query or fragment (a key
+    is sometimes passed in one). None for no URL, or one that does not read as one."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+    except ValueError:
+        return None
+    if parts.scheme not in {"http", "https"} or not host:
+        return None
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def obsidian_tag(text: str) -> str | None:
@@ -315,6 +337,7 @@ def note_front_matter(draft: NoteDraft, digest: str) -> dict[str, Any]:
         "context": draft.topic.context,
         "persona": draft.persona,
         "provider": last.provider,
+        "base_url": draft.base_url,
         "model": last.model,
         "created": last.created,
         "input_tokens": draft.input_tokens,
@@ -338,12 +361,20 @@ def _cost(completions: Sequence[Completion], prices: Mapping[str, Price]) -> flo
     return total
 
 
-def _save_draft(out: Path, final_path: Path, draft: NoteDraft) -> Path:
-    """Keep a failed answer apart, with its report, so nothing invalid passes as final."""
+def _save_draft(out: Path, final_path: Path, draft: NoteDraft, digest: str | None = None) -> Path:
+    """Keep a failed answer apart, with its report, so nothing invalid passes as final. It has
+    a note's front matter, marked ``draft`` with the reason, so ``sdgen validate`` and ``sdgen
+    regen`` work on it as on a note."""
     path = draft_path(out, final_path)
     if not inside(out, path):  # `_drafts` may be a symlink pointing out of the tree
         raise OutputError(f"{path}: resolves outside the output folder {out}")
-    atomic_write(path, draft.body or "")
+    text = draft.body or ""
+    if text.strip() and draft.completions:
+        why = draft.error or "; ".join(draft.report.summary()[:3] if draft.report else [])
+        meta = {**note_front_matter(draft, digest or ""), "draft": " ".join(why.split())[:500]
+                or "not valid"}
+        text = render_note(text, {k: v for k, v in meta.items() if v != ""})
+    atomic_write(path, text)
     report = {
         "topic": draft.topic.title,
         "persona": draft.persona,
@@ -407,7 +438,7 @@ def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
     if stopping is not None and stopping.is_set():
         raise RunStoppedError("the run stopped before this note was written")
     if not draft.valid:
-        kept = _save_draft(out, path, draft)
+        kept = _save_draft(out, path, draft, digest)
         reason = draft.error or "; ".join(draft.report.summary()[:3] if draft.report else [])
         return TopicOutcome(draft.topic, "invalid", kept, reason=reason, **common)
     current = _current_text(path)
@@ -418,7 +449,7 @@ def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
     changed = _changed_since(path, expected)
     if changed:
         draft.error = f"{path} {changed}: kept as it is; this answer is kept as a draft"
-        kept_at = _save_draft(out, path, draft)
+        kept_at = _save_draft(out, path, draft, digest)
         return TopicOutcome(draft.topic, "skipped", kept_at, reason=(
             f"the note {changed}: kept as it is; the new answer is in {kept_at}"), **common)
     atomic_write(path, note)

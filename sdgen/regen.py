@@ -18,30 +18,39 @@ from .markdown import parse_document
 from .notes import Note, NoteDraft, save_regenerated
 from .pipeline import FirstAnswer, ask_with, refine
 from .providers.base import Completion, Provider
-from .sections import SectionTarget, ask_for_sections, find_section, targets_for
+from .sections import SectionTarget, ask_for_sections, closest_section, find_section, targets_for
 from .validate import DEFAULT_OPTIONS, Report, ValidationOptions
 
-__all__ = ["RegenResult", "regenerate", "resolve_targets"]
+__all__ = ["RegenResult", "regenerate", "resolve_targets", "section_indexes"]
+
+
+def section_indexes(note: Note, sections: Sequence[str]) -> list[int]:
+    """The schema sections named (loose names or numbers), each once; a name no section has is
+    one line, with the section it resembles ("'API Desing' → 'API Design'") and the list."""
+    doc = parse_document(note.body)
+    indexes = []
+    specs = note.persona.spec.sections
+    for query in sections:
+        index = find_section(note.persona, doc, query)
+        if index is None:
+            names = ", ".join(f"{i + 1}. {s.title}" for i, s in enumerate(specs))
+            near = closest_section(note.persona, query)
+            hint = (f" (did you mean {query!r} → {specs[near].title!r}: --section {near + 1}?)"
+                    if near is not None else "")
+            raise SectionNotFoundError(
+                f"{note.path}: no section is named {query!r}{hint}; the note's sections: {names}")
+        indexes.append(index)
+    return list(dict.fromkeys(indexes))
 
 
 def resolve_targets(note: Note, sections: Sequence[str], invalid: bool,
                     options: ValidationOptions = DEFAULT_OPTIONS) -> list[SectionTarget]:
     """The sections asked for (loose names or numbers), or every invalid one."""
-    doc = parse_document(note.body)
+    indexes = [] if invalid else section_indexes(note, sections)
     report = note.report(options)
     if invalid:
         indexes = report.failing
-    else:
-        indexes = []
-        for query in sections:
-            index = find_section(note.persona, doc, query)
-            if index is None:
-                names = ", ".join(f"{i + 1}. {s.title}"
-                                  for i, s in enumerate(note.persona.spec.sections))
-                raise SectionNotFoundError(
-                    f"{note.path}: no section matches {query!r}; the note's sections: {names}")
-            indexes.append(index)
-    return targets_for(note.persona, doc, list(dict.fromkeys(indexes)), report)
+    return targets_for(note.persona, parse_document(note.body), indexes, report)
 
 
 @dataclass
@@ -71,11 +80,13 @@ def _ask_for_targets(job: TopicJob, note: Note, targets: Sequence[SectionTarget]
 
 async def regenerate(note: Note, job: TopicJob, targets: Sequence[SectionTarget],
                      provider: Provider, *, policy: AnswerPolicy | None = None,
-                     instructions: str | None = None, force: bool = False) -> RegenResult:
+                     instructions: str | None = None, force: bool = False,
+                     root: Path | None = None) -> RegenResult:
     """Ask for the target sections, validate them in place, and rewrite the note atomically.
 
     The note is left exactly as it was when anything fails. A note edited by hand since it was
-    written is only changed with ``force``.
+    written is only changed with ``force``; one edited while the model answered is never
+    changed (the regenerated note is kept in the ``_drafts`` of its vault ``root``).
     """
     if is_read_only(note.path):  # its owner's choice: nothing is asked for that cannot be written
         raise ReadOnlyFileError(f"{note.path}: read-only: not regenerated (make it writable "

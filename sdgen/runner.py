@@ -41,6 +41,7 @@ class RunOptions:
     force: bool = False  # make notes again even when their inputs are unchanged
     prices: Mapping[str, Price] = field(default_factory=dict)
     workers: int | None = None  # processes for parsing, validating and formatting; None: auto
+    base_url: str | None = None  # the server asked, credentials apart: kept in each note
 
 
 def _start_worker(parent: int) -> None:
@@ -160,7 +161,7 @@ class _Run:
         if not self.options.force and known.edited:
             # Its inputs changed, but a person's edits are worth more than a fresh answer.
             self.settle(i, TopicOutcome(job.topic, "skipped", job.path, reason=(
-                "edited by hand since sdgen wrote it: kept (--force replaces it)")))
+                f"{known.edited} edited by hand since sdgen wrote it: kept (--force replaces it)")))
             return
         if is_read_only(job.path):
             # Its owner's choice: no answer is asked for that could not be written.
@@ -169,7 +170,8 @@ class _Run:
             return
         if self.stop.is_set():
             return
-        draft = NoteDraft(job.topic, job.persona.name, job.prompt.prompt_hash)
+        draft = NoteDraft(job.topic, job.persona.name, job.prompt.prompt_hash,
+                          base_url=self.options.base_url)
         try:
             # A rejected answer is still written: as a draft, with why it failed.
             with contextlib.suppress(AnswerRejectedError):

@@ -16,7 +16,7 @@ from .prompt import Message, Prompt, render_template, section_lines
 from .schema import DIAGRAM_KIND_TEXT, REQUIREMENT_TEXT
 from .validate import Report, locate_sections, match_section
 
-__all__ = ["SectionTarget", "ask_for_sections", "extract_sections", "find_section",
+__all__ = ["SectionTarget", "ask_for_sections", "closest_section", "extract_sections", "find_section",
            "splice_sections", "targets_for"]
 
 
@@ -47,12 +47,23 @@ def targets_for(persona: Persona, doc: Document, indexes: Sequence[int],
                           problems.get(i, ())) for i in indexes]
 
 
+NAMED = 0.9  # a score of match_section this high names the section; below, it only resembles it
+
+
 def find_section(persona: Persona, doc: Document, query: str) -> int | None:
-    """A schema section by loose name (`api design`, `🔌 API Design`) or number (`5`)."""
+    """A schema section by loose name (`api design`, `🔌 API Design`) or number (`5`); None
+    when no section has that name (a name that only resembles one is not taken for it:
+    :func:`closest_section` offers it)."""
     query = query.strip()
     if query.isdigit() and 1 <= int(query) <= len(persona.spec.sections):
         return int(query) - 1
     found = match_section(query, persona.spec.sections)
+    return found[0] if found and found[1] >= NAMED else None
+
+
+def closest_section(persona: Persona, query: str) -> int | None:
+    """The section a name not found resembles most ("API Desing": API Design), if any."""
+    found = match_section(query.strip(), persona.spec.sections)
     return found[0] if found else None
 
 

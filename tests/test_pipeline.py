@@ -220,3 +220,24 @@ def test_join_continuation(partial: str, more: str, joined: str) -> None:
     from sdgen.pipeline import join_continuation
 
     assert join_continuation(partial, more) == joined
+
+
+def test_a_draft_can_be_validated_and_regenerated_like_a_note(
+        httpx2_mock: respx.Router, capsys: pytest.CaptureFixture[str]) -> None:
+    good = answer("obsidian_valid.md")
+    route = httpx2_mock.post(OPENAI_URL).mock(
+        side_effect=[openai_stream(_without_mermaid(good))] * 2)
+    assert run(["generate", "Rate Limiter", "--out", "out", "--attempts", "2"]) == 1
+    draft = Path("out/_drafts/obsidian/rate-limiter.md")
+    meta = split_front_matter(draft.read_text())[0]
+    assert meta["persona"] == "obsidian" and meta["topic"] == "Rate Limiter"
+    assert "mermaid" in meta["draft"].lower()  # why it is a draft, in one line
+    capsys.readouterr()
+    assert run(["validate", str(draft)]) == 1
+    assert "no persona" not in capsys.readouterr().err
+    # The failing sections asked for again, in the draft itself.
+    section = good[good.index("## 6."):good.index("## 7.")]
+    route.side_effect = None
+    route.return_value = openai_stream(section)
+    assert run(["regen", str(draft), "--invalid"]) == 0
+    assert run(["validate", str(draft)]) == 0

@@ -14,7 +14,7 @@ from sdgen.notes import render_note
 from sdgen.personas import load_persona
 from sdgen.pipeline import check_answer
 from sdgen.topics import Topic
-from tests.helpers import OPENAI_URL, answer, openai_stream, sent_json
+from tests.helpers import OPENAI_URL, answer, answer_about, openai_stream, sent_json
 
 NEW_API = """## 5. 🔌 API Design
 
@@ -86,7 +86,7 @@ def test_unknown_section_lists_the_sections(capsys: pytest.CaptureFixture[str]) 
     path = _note()
     assert run(["regen", str(path), "--section", "Billing"]) == 2
     err = capsys.readouterr().err
-    assert "no section matches 'Billing'" in err and "5. API Design" in err
+    assert "no section is named 'Billing'" in err and "5. API Design" in err
 
 
 def test_list_shows_each_section_state(capsys: pytest.CaptureFixture[str]) -> None:
@@ -171,3 +171,42 @@ def test_regen_keeps_to_the_spending_cap(httpx2_mock: respx.Router,
     assert "spending cap $0.0010 reached" in capsys.readouterr().err
     assert run(["regen", str(path), "--section", "api design", "--max-cost", "1"]) == 0
     assert route.call_count == 1
+
+
+def test_a_misspelt_section_is_named_before_any_setting(httpx2_mock: respx.Router,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    path = _note()
+    text = path.read_text().replace("provider: openai", "provider: openai-compatible")
+    path.write_text(text)
+    assert run(["regen", str(path), "--section", "API Desing"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "base-url" not in err
+    assert "'API Desing' → 'API Design'" in err and "--section 5" in err
+    assert not httpx2_mock.calls
+
+
+def test_a_note_from_an_openai_compatible_server_is_regenerated_there(
+        httpx2_mock: respx.Router) -> None:
+    server = "http://llm.test/v1"
+    route = httpx2_mock.post(f"{server}/chat/completions").mock(
+        side_effect=lambda request: openai_stream(answer_about("obsidian_valid.md", request)))
+    assert run(["generate", "Rate Limiter", "--provider", "openai-compatible", "--base-url",
+                "http://user:hunter2-secret@llm.test/v1", "--model", "local", "--out", "out"]) == 0
+    note = Path("out/obsidian/rate-limiter.md")
+    meta = split_front_matter(note.read_text())[0]
+    assert meta["base_url"] == server and "hunter2" not in note.read_text()
+    route.side_effect = None
+    route.return_value = openai_stream(NEW_API)
+    assert run(["regen", str(note), "--section", "API Design"]) == 0  # no --base-url needed
+    assert route.call_count == 2 and "Rewritten by the model" in note.read_text()
+
+
+def test_a_rejected_regeneration_says_why(httpx2_mock: respx.Router,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    path = _note()
+    httpx2_mock.post(OPENAI_URL).mock(return_value=openai_stream(
+        "## 6. 🏗️ High-Level Architecture (HLD)\n\nNo diagram this time, just words.\n"))
+    assert run(["regen", str(path), "--section", "6"]) == 1
+    err = capsys.readouterr().err
+    assert "High-Level Architecture" in err and "mermaid" in err.lower()
+    assert "no valid answer" not in err
