@@ -126,3 +126,102 @@ def test_record_and_replay_together_is_an_error(capsys: pytest.CaptureFixture[st
     Path("rec").mkdir()
     assert run(["generate", "LB", "--record", "rec", "--replay", "rec", "--out", "out"]) == 2
     assert "cannot be used together" in capsys.readouterr().err
+
+
+def _recorded(httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """One real recording of the topic LB; its file."""
+    assert _record(httpx2_mock, monkeypatch, answer("visual_valid.md")) == 0
+    Path("out/visual/lb.md").unlink()
+    (path,) = Path("rec").rglob("*.yaml")
+    return path
+
+
+def _replay(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    code = run(["generate", "LB", "--persona", "visual", "--out", "out", "--replay", "rec"])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+@pytest.mark.parametrize("content", [
+    b"key: null\n", b"42\n", b"- 1\n", b"", b"key: [1, 2]\n", b"{unclosed: [\n",
+    b"\xff\xfe not text\n", b"key: abc\nresponse: {text: hi}\n"])
+def test_a_stray_file_in_the_recordings_folder_is_one_line(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], no_network: list[object], content: bytes) -> None:
+    _recorded(httpx2_mock, monkeypatch)
+    stray = Path("rec/visual/notes.yaml")
+    stray.write_bytes(content)
+    code, err = _replay(capsys)
+    assert code == 2
+    (line,) = [x for x in err.splitlines() if x.strip()]
+    assert line.startswith(f"sdgen: error: {stray}: ")
+    assert not Path("out/visual/lb.md").exists()
+
+
+_USAGE_KEY = "response.usage.input_tokens"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    (_USAGE_KEY, float("inf")), (_USAGE_KEY, float("nan")), (_USAGE_KEY, -5),
+    (_USAGE_KEY, "many"), (_USAGE_KEY, 10**30), (_USAGE_KEY, True), ("response.usage", [1]),
+    ("response.text", 42), ("response.text", None), ("response", "text"),
+    ("response.finish_reason", {"a": 1}), ("provider", ["openai"]), ("model", "m" * 1000),
+    ("key", 7)])
+def test_every_field_of_a_recording_is_checked(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], no_network: list[object], field: str,
+        value: object) -> None:
+    path = _recorded(httpx2_mock, monkeypatch)
+    record = yaml.safe_load(path.read_text())
+    *parents, name = field.split(".")
+    target = record
+    for parent in parents:
+        target = target[parent]
+    target[name] = value
+    path.write_text(yaml.safe_dump(record))
+    code, err = _replay(capsys)
+    assert code == 1  # that topic fails, naming the file
+    line = next(x for x in err.splitlines() if "LB" in x and "FAILED" in x)
+    assert str(path) in line and "corrupt recording" in line
+    assert not Path("out/visual/lb.md").exists()
+
+
+def test_a_recorded_answer_is_held_to_the_online_size_cap(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], no_network: list[object]) -> None:
+    path = _recorded(httpx2_mock, monkeypatch)
+    record = yaml.safe_load(path.read_text())
+    # The visual persona's budget is 4,000 output tokens: at most 52,000 characters online.
+    record["response"]["text"] += "\nfiller line\n" * 5_000
+    path.write_text(yaml.safe_dump(record))
+    code, err = _replay(capsys)
+    assert code == 1
+    line = next(x for x in err.splitlines() if "LB" in x and "FAILED" in x)
+    assert str(path) in line and "52,000 characters" in line
+    assert not list(Path("out").rglob("lb*.md"))
+
+
+def test_a_recording_too_large_for_its_request_is_not_parsed(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], no_network: list[object]) -> None:
+    path = _recorded(httpx2_mock, monkeypatch)
+    # Not even YAML past the first line: a parse would say so, the size check comes first.
+    path.write_text(path.read_text() + "\n: [ {\n" + "x" * 2_000_000)
+    code, err = _replay(capsys)
+    assert code == 1
+    line = next(x for x in err.splitlines() if "LB" in x and "FAILED" in x)
+    assert str(path) in line and "bytes a recording of this request can be" in line
+
+
+def test_usage_recorded_by_hand_is_counted_within_the_request(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch,
+        no_network: list[object]) -> None:
+    path = _recorded(httpx2_mock, monkeypatch)
+    record = yaml.safe_load(path.read_text())
+    record["response"]["usage"] = {"input_tokens": 900_000_000, "output_tokens": 900_000_000}
+    path.write_text(yaml.safe_dump(record))
+    assert run(["generate", "LB", "--persona", "visual", "--out", "out", "--replay", "rec"]) == 0
+    note = Path("out/visual/lb.md").read_text()
+    assert "900000000" not in note and "output_tokens: " in note

@@ -4,6 +4,10 @@ A recording is keyed by a hash of the normalised request: the messages and the p
 change the answer (output budget, temperature). Which provider and model answered is kept as
 metadata: the key says what was asked, the file says who answered. No header, key or other secret
 is ever written: only the messages and those parameters are.
+
+A recording is read as hostile input, like a server's answer: its size is bounded before it is
+parsed, every field is checked for type and range, and its answer is held to the size cap of an
+online answer.
 """
 
 from __future__ import annotations
@@ -12,17 +16,28 @@ import asyncio
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .._version import __version__
 from ..errors import ConfigError, ReplayMissError
 from ..files import atomic_write, safe_segment
 from ..prompt import Prompt
-from .base import Completion, Provider, TextCallback, Usage, redact
+from .base import (
+    AnswerTooLargeError,
+    Completion,
+    Provider,
+    TextCallback,
+    Usage,
+    check_size,
+    one_line,
+    plausible_usage,
+    redact,
+)
 
 __all__ = ["RecordingProvider", "ReplayMissError", "ReplayProvider", "request_key"]
 
@@ -105,25 +120,79 @@ class RecordingProvider:
         await self.inner.aclose()
 
 
-def _completion(record: dict[str, Any]) -> Completion:
-    """A recording's answer; a recording that lacks what an answer needs is one clear line."""
-    where = record.get("_path", "a recording")
-    response = record.get("response")
-    if not isinstance(response, dict) or not isinstance(response.get("text"), str):
-        raise ConfigError(f"{where}: corrupt recording: 'response.text' is missing or not text")
-    usage = response.get("usage") or {}
+# A recording holds a request and one answer: the answer is held to ``max_characters`` of its
+# request (as online), so a file far larger is no recording. A file whose name gives no key is
+# read only for its key, whatever request it is for: it may be this large.
+MAX_RECORDING_BYTES = 16 * 1024 * 1024
+_MAX_TOKENS = 10**9  # more than any model's context: a count past it is no count
+
+
+def _text_field(value: object) -> object:
+    # YAML reads an unquoted 2026-01-01T10:00:00 as a date: the text it was is kept.
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+class _RecordedUsage(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    input_tokens: int = Field(default=0, ge=0, le=_MAX_TOKENS)
+    output_tokens: int = Field(default=0, ge=0, le=_MAX_TOKENS)
+
+
+class _RecordedResponse(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    text: str
+    finish_reason: str | None = Field(default=None, max_length=64)
+    usage: _RecordedUsage | None = None
+    created: str | None = Field(default=None, max_length=64)
+
+    dates_as_text = field_validator("created", mode="before")(_text_field)
+
+
+class Recording(BaseModel):
+    """What a recording file must hold to be replayed; any other field is not read."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    provider: str = Field(default="replay", min_length=1, max_length=100)
+    model: str = Field(default="unknown", min_length=1, max_length=200)
+    recorded_at: str | None = Field(default=None, max_length=64)
+    response: _RecordedResponse
+
+    dates_as_text = field_validator("recorded_at", mode="before")(_text_field)
+
+
+def _problem(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(x) for x in first["loc"]) or "the file"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"'{one_line(where, 80)}': {one_line(first['msg'], 160)}{more}"
+
+
+def _completion(record: Recording, path: Path, prompt: Prompt) -> Completion:
+    """A recording's answer, held to what its request allows, as an online answer is."""
+    response = record.response
     try:
-        tokens = Usage(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)))
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ConfigError(f"{where}: corrupt recording: bad 'response.usage' ({exc})") from exc
+        check_size(len(response.text), prompt)
+    except AnswerTooLargeError as exc:
+        raise ConfigError(f"{path}: the recorded answer has {len(response.text):,} characters: "
+                          f"{exc}") from exc
+    usage = response.usage or _RecordedUsage()
     return Completion(
-        text=response["text"],
-        finish_reason=str(response.get("finish_reason") or "stop"),
-        usage=tokens,
-        provider=str(record.get("provider", "replay")),
-        model=str(record.get("model", "unknown")),
-        created=str(response.get("created") or record.get("recorded_at", "")),
+        text=response.text,
+        finish_reason=response.finish_reason or "stop",
+        usage=plausible_usage(Usage(usage.input_tokens, usage.output_tokens), prompt,
+                              response.text, record.provider),
+        provider=record.provider,
+        model=record.model,
+        created=response.created or record.recorded_at or "",
     )
+
+
+def _request_bound(prompt: Prompt) -> int:
+    """The most bytes a recording of this request can be: its messages and its largest answer,
+    at four UTF-8 bytes a character, twice over for YAML's quoting and indentation."""
+    characters = sum(len(m.content) for m in prompt.messages) + prompt.config.max_characters
+    return min(MAX_RECORDING_BYTES, 8 * characters + 64 * 1024)
 
 
 class ReplayProvider:
@@ -147,34 +216,53 @@ class ReplayProvider:
         self._by_prefix: dict[str, list[Path]] = {}
         for path in sorted(folder.rglob("*.yaml")):
             match = _NAMED.search(path.name)
-            prefix = match.group(1) if match else self._read(path).get("key", "")[:12]
+            prefix = match.group(1) if match else self._read(path, MAX_RECORDING_BYTES).key[:12]
             self._by_prefix.setdefault(prefix, []).append(path)
 
     @staticmethod
-    def _read(path: Path) -> dict[str, Any]:
+    def _read(path: Path, limit: int) -> Recording:
+        """One recording file, checked; a file that is none is one line naming it."""
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{path}: unreadable recording: {exc}") from exc
-        return data if isinstance(data, dict) else {}
+            with path.open("rb") as file:
+                raw = file.read(limit + 1)  # never more than the bound, whatever the file says
+        except OSError as exc:
+            raise ConfigError(f"{path}: unreadable recording: {exc.strerror or exc}") from exc
+        if len(raw) > limit:
+            raise ConfigError(f"{path}: larger than the {limit:,} bytes a recording of this "
+                              "request can be; not read")
+        try:
+            data = yaml.load(raw.decode("utf-8"), Loader=_Loader)
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: unreadable recording: not UTF-8 text "
+                              f"(byte {exc.start:,})") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: unreadable recording: not YAML "
+                              f"({one_line(exc, 200)})") from exc
+        if not isinstance(data, dict):
+            kind = "empty" if data is None else f"a YAML {type(data).__name__}"
+            raise ConfigError(f"{path}: not a recording: the file is {kind}, not a mapping")
+        try:
+            return Recording.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(f"{path}: corrupt recording: {_problem(exc)}") from exc
 
-    def _find(self, key: str) -> dict[str, Any] | None:
+    def _find(self, key: str, limit: int) -> tuple[Recording, Path] | None:
         for path in self._by_prefix.get(key[:12], []):
-            record = self._read(path)
-            if record.get("key") == key:
-                return {**record, "_path": str(path)}
+            record = self._read(path, limit)
+            if record.key == key:
+                return record, path
         return None
 
     async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
         key = request_key(request_params(prompt))
-        record = await asyncio.to_thread(self._find, key)
-        if record is None:
+        found = await asyncio.to_thread(self._find, key, _request_bound(prompt))
+        if found is None:
             raise ReplayMissError(
                 f"no recording for topic {prompt.topic.title!r} (persona {prompt.persona}, "
                 f"key {key[:12]}): the prompt or its parameters changed since recording; "
                 "record again with --record"
             )
-        return _completion(record)
+        return _completion(*found, prompt)
 
     async def aclose(self) -> None:
         return None
