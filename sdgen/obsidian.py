@@ -9,8 +9,8 @@ Obsidian and Python-Markdown disagree on these things a note uses:
   where CommonMark starts a new list at a new marker (mdformat alternates ``-`` and ``*`` so);
 - line breaks: CommonMark's trailing backslash (mdformat's hard break) is Python-Markdown's two
   trailing spaces;
-- raw HTML, remote images and script links pass through to a page: here they become text and
-  links, so that a page never asks another host for anything, nor runs what a note holds;
+- raw HTML passes through to the page's HTML, where the site's sanitiser (sdgen.sanitize, over
+  the HTML as a browser parses it, not over Markdown lines) keeps only what it allows;
 - ``%%comments%%`` are hidden in Obsidian's reading view: here they are left out.
 
 Fenced code and diagrams are never touched, except for the indentation of the block they sit in.
@@ -44,18 +44,7 @@ _HARD_BREAK = re.compile(r"(?<!\\)(?:\\\\)*\\$")  # an odd run of backslashes en
 _LIST_MARKER = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
 _WIKILINK = re.compile(r"(!?)\[\[([^\]|#\n]*)(#[^\]|\n]*)?(?:\|([^\]\n]*))?\]\]")
 _CODE_SPAN = re.compile(r"(`+)[^`].*?\1|(`+)\2")
-_REMOTE_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?((?:https?:)?//[^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-# Inline HTML a note may keep: formatting that asks nothing of another host.
-_KEPT_TAGS = {"br", "sub", "sup", "kbd", "mark", "b", "i", "em", "strong", "u", "s", "small",
-              "abbr", "code", "details", "summary", "hr"}
-# A link that would run script or carry a document of its own when clicked: kept as its words.
-_SCRIPT_LINK = re.compile(
-    r"!?\[([^\]\n]*)\]\(\s*<?\s*(?:javascript|vbscript|data):(?:[^()\n]|\([^()\n]*\))*\)",
-    re.IGNORECASE)
-_SCRIPT_REFERENCE = re.compile(r"^\s{0,3}\[[^\]\n]+\]:\s*<?\s*(?:javascript|vbscript|data):",
-                               re.IGNORECASE)
 _COMMENT = re.compile(r"%%.*?%%")  # Obsidian's comment: not shown in reading view
-_TAG = re.compile(r"</?([A-Za-z][\w-]*)(?=[\s/>])[^<>\n]*>")  # not an autolink (<https://...>)
 
 
 @dataclass
@@ -132,7 +121,7 @@ def _outside_code_spans(line: str, change: Callable[[str], str]) -> str:
 
 
 class _Inline:
-    """The inline conversions of one page: wikilinks, remote images, raw HTML."""
+    """The inline conversions of one page: wikilinks and comments."""
 
     def __init__(self, page: str, targets: LinkTargets, slugify: Callable[[str, str], str],
                  converted: Converted) -> None:
@@ -152,21 +141,9 @@ class _Inline:
             href += "#" + self.slugify(heading.lstrip("#").strip(), "-")
         return f"[{words}]({href})" if href else words  # slugs: no space to bracket
 
-    @staticmethod
-    def _tag(match: re.Match[str]) -> str:
-        if match.group(1).lower() in _KEPT_TAGS and " src" not in match.group(0).lower():
-            return match.group(0)
-        return html.escape(match.group(0), quote=False)
-
     def __call__(self, text: str) -> str:
         if "%%" in text:
             text = _COMMENT.sub("", text)
-        if "<" in text:
-            text = _TAG.sub(self._tag, text)
-        if "](" in text and ":" in text:
-            text = _SCRIPT_LINK.sub(lambda m: m.group(1), text)
-        if "](" in text and "![" in text:
-            text = _REMOTE_IMAGE.sub(lambda m: f"[{m.group(1) or 'image'}]({m.group(2)})", text)
         if "[[" in text:
             text = _WIKILINK.sub(self._link, text)
         return text
@@ -236,9 +213,6 @@ def _convert(lines: list[str], inline: _Inline) -> list[str]:
             while i < len(lines) and "%%" not in lines[i]:
                 i += 1
             i += 1  # the closing line
-            continue
-        if _SCRIPT_REFERENCE.match(line):
-            i += 1  # "[x]: javascript:..." defines a link that would run script: left out
             continue
         callout = _CALLOUT.match(line)
         if callout:

@@ -7,6 +7,9 @@ navigation follows the vault (home note, persona, category, note, in index order
 become admonitions, wikilinks page links, front matter a title, tags and a line of properties.
 Mermaid is drawn in the page by the same Mermaid version the content check pins, served from the
 site itself: the site works offline and from a file share, and asks no other host for anything.
+A note is a model's answer: each page's content HTML is cleaned by an allowlist (sdgen.sanitize,
+run by the mkdocs hook in _site_hooks.py), its titles and tags are text, and the pages' Content
+Security Policy runs no inline script (the theme's own are files: _site/overrides/).
 
 The site is built in a folder beside its destination and swapped in whole: an interrupted build
 leaves the previous site as it was, and two builds into one site take turns (a lock file beside
@@ -45,6 +48,7 @@ __all__ = ["INSTALL_HINT", "SitePage", "SiteProblem", "SiteResult", "build_site"
 INSTALL_HINT = "pip install 'sdgen[site]'"
 ASSETS = Path(__file__).resolve().parent / "_site"
 MERMAID = Path(__file__).resolve().parent / "_mermaid" / "mermaid.min.js"
+HOOKS = Path(__file__).resolve().parent / "_site_hooks.py"  # each page's content sanitised
 MARKER = ".sdgen-site"  # in a folder sdgen built: the only kind of folder it replaces
 _SHOWN = ("persona", "category", "model")  # front matter shown on a page; the rest is for tools
 
@@ -138,7 +142,7 @@ def site_pages(out: Path) -> list[SitePage]:
 
 def _nav(pages: list[SitePage]) -> list[Any]:
     """mkdocs's ``nav``: Home, then a section per persona holding its index and one section per
-    category, in the order the pages come."""
+    category, in the order the pages come. Titles are escaped: the theme places them as HTML."""
     nav: list[Any] = []
     sections: dict[str, list[Any]] = {}
     categories: dict[tuple[str, str], list[Any]] = {}
@@ -149,15 +153,15 @@ def _nav(pages: list[SitePage]) -> list[Any]:
         persona = page.page.split("/", 1)[0]
         if persona not in sections:
             sections[persona] = []
-            nav.append({persona: sections[persona]})
-        entry = page.page if page.index else {page.title: page.page}
+            nav.append({html.escape(persona): sections[persona]})
+        entry = page.page if page.index else {html.escape(page.title): page.page}
         if page.category is None or page.index:
             sections[persona].append(entry)
             continue
         key = (persona, page.category)
         if key not in categories:
             categories[key] = []
-            sections[persona].append({page.category: categories[key]})
+            sections[persona].append({html.escape(page.category): categories[key]})
         categories[key].append(entry)
     return nav
 
@@ -187,9 +191,10 @@ def _with_properties(body: str, properties: str) -> str:
 
 
 def _page_front_matter(page: SitePage, meta: dict[str, Any]) -> str:
-    """What mkdocs-material reads: the title, and the tags a reader can use."""
-    tags = [str(t) for t in meta.get("tags") or [] if isinstance(t, str) and t != INDEX_TAG]
-    front: dict[str, Any] = {"title": page.title}
+    """What mkdocs-material reads: the title, and the tags a reader can use (escaped: the
+    theme places them as HTML)."""
+    tags = [html.escape(t) for t in meta.get("tags") or [] if isinstance(t, str) and t != INDEX_TAG]
+    front: dict[str, Any] = {"title": html.escape(page.title)}
     if tags:
         front["tags"] = tags
     return "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n\n"
@@ -287,10 +292,12 @@ def _config(pages: list[SitePage], site_dir: Path, title: str) -> str:
                          "search.highlight", "content.code.copy", "toc.follow"],
         },
         "plugins": ["search", "tags", "offline"],  # offline: search works from a file share too
+        "hooks": ["sdgen_hooks.py"],
         "markdown_extensions": [
             {"toc": {"permalink": True,
                      "slugify": _PythonCall("pymdownx.slugs.slugify", case="lower")}}, "admonition",
-            "pymdownx.details", "attr_list", "md_in_html", "tables", "footnotes", "def_list",
+            # No attr_list: "{: onclick=...}" in a note would give any element any attribute.
+            "pymdownx.details", "md_in_html", "tables", "footnotes", "def_list",
             "pymdownx.tilde", "pymdownx.mark", "sane_lists",  # an ordered list keeps its start
             {"pymdownx.tasklist": {"custom_checkbox": True}},
             {"pymdownx.arithmatex": {"generic": True}},  # $...$ and $$...$$, drawn by KaTeX
@@ -317,11 +324,13 @@ def _write_source(pages: list[SitePage], source: Path, site: Path, result: SiteR
     _write_pages(pages, docs, result, diagram_check)
     assets = docs / "assets"
     assets.mkdir(parents=True, exist_ok=True)
-    for name in ("sdgen.css", "sdgen-site.js", "iframe-worker-shim.js"):
+    for name in ("sdgen.css", "sdgen-site.js", "sdgen-theme.js", "iframe-worker-shim.js",
+                 "iframe-worker-frame.js"):
         shutil.copyfile(ASSETS / name, assets / name)
     shutil.copyfile(MERMAID, assets / "mermaid.min.js")
     shutil.copytree(ASSETS / "katex", assets / "katex")
     shutil.copytree(ASSETS / "overrides", source / "overrides")
+    shutil.copyfile(HOOKS, source / "sdgen_hooks.py")
     config = source / "mkdocs.yml"
     config.write_text(_config(pages, site, HOME_TITLE), encoding="utf-8")
     return config

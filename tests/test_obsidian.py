@@ -84,23 +84,6 @@ def test_code_is_never_touched() -> None:
     assert text == body.rstrip("\n") + "\n" or text == body
 
 
-def test_remote_images_and_raw_html_ask_no_other_host() -> None:
-    html = _html('![diagram](https://example.com/d.png) <img src="http://x.test/a.png"> '
-                 '<script src="https://cdn.test/x.js"></script> a<br>b <kbd>Ctrl</kbd>\n')
-    assert "<img" not in html and "<script" not in html
-    assert '<a href="https://example.com/d.png">diagram</a>' in html
-    assert "<br>" in html or "<br />" in html
-    assert "<kbd>Ctrl</kbd>" in html
-
-
-def test_links_that_would_run_script_are_their_words() -> None:
-    html = _html("[click](javascript:alert(1)) and [pic](data:text/html;base64,PHNjcmlwdD4=) "
-                 "and [ref][evil] and [fine](https://example.com)\n\n[evil]: JavaScript:alert(2)\n")
-    assert "javascript" not in html.lower() and "data:" not in html
-    assert "click and pic and" in html
-    assert '<a href="https://example.com">fine</a>' in html
-
-
 def test_nested_lists_nest_as_they_do_in_obsidian() -> None:
     html = _html("- top\n  - child\n    - grandchild\n- next\n\nThen:\n\n1. one\n   - under one\n2. two\n")
     flat = html.replace("\n", "")

