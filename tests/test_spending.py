@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import re
 from http.server import BaseHTTPRequestHandler
+from importlib.metadata import EntryPoint
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
+import sdgen.providers
 from bench.notes import synthetic_note
 from bench.server import TestServer
 from sdgen.cli import run
@@ -205,3 +208,25 @@ def test_absurd_usage_does_not_stop_the_run_at_its_cap(
     assert report["capped"] is None and report["counts"]["written"] == 5
     assert 60 < report["estimated_cost_usd"] < 100
     assert "which the request cannot have used: counted" in err  # said once per answer
+
+
+def test_a_plugins_usage_under_the_cap_is_counted_like_any_other(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plug-in's Completion is built by its own code (the echo plug-in says 10 in, 20 out for
+    a whole note): under a cap it is counted as the built-in providers count, so the cap, the
+    report and the note agree."""
+    registry = dict(sdgen.providers._entry_points())
+    registry["echo"] = EntryPoint(name="echo", value="tests.plugin_provider:EchoProvider",
+                                  group=sdgen.providers.GROUP)
+    monkeypatch.setattr(sdgen.providers, "_registry", MappingProxyType(registry))
+    monkeypatch.setenv("ECHO_API_KEY", "echo-planted-0123456789abcdef")
+    Path("sdgen.toml").write_text('[prices."echo-1"]\ninput = 1000.0\noutput = 1000.0\n')
+    assert run(["generate", "Rate Limiter", "--provider", "echo", "--out", "out",
+                "--max-cost", "100"]) == 0
+    meta = split_front_matter(Path("out/obsidian/rate-limiter.md").read_text())[0]
+    report = json.loads(Path("out/run-report.json").read_text())
+    assert meta["input_tokens"] > 10 and meta["output_tokens"] > 20  # what the text shows
+    assert (report["input_tokens"], report["output_tokens"]) == (meta["input_tokens"],
+                                                                 meta["output_tokens"])
+    assert report["estimated_cost_usd"] == pytest.approx(
+        (meta["input_tokens"] + meta["output_tokens"]) / 1000)
