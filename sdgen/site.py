@@ -13,8 +13,8 @@ Security Policy runs no inline script (the theme's own are files: _site/override
 
 The site is built in a folder beside its destination and swapped in whole: an interrupted build
 leaves the previous site as it was, and two builds into one site take turns (a lock file beside
-it). A diagram Mermaid's parser rejects is reported by note and
-page (the page shows Mermaid's error picture, as Obsidian would), and the site still builds.
+it). A diagram Mermaid's parser rejects is reported by note and page (the page shows Mermaid's
+error picture, as Obsidian would), and the site still builds.
 """
 
 from __future__ import annotations
