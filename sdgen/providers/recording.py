@@ -165,7 +165,10 @@ def _problem(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(x) for x in first["loc"]) or "the file"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"'{one_line(where, 80)}': {one_line(first['msg'], 160)}{more}"
+    field = f"'{one_line(where, 80)}'"
+    if first["type"] == "missing":
+        return f"{field} is missing{more}"
+    return f"{field}: {one_line(first['msg'], 160)}{more}"
 
 
 def _completion(record: Recording, path: Path, prompt: Prompt) -> Completion:
