@@ -53,6 +53,7 @@ def _start_worker(parent: int) -> None:
     # multiprocessing's resource tracker, which waits for every worker, leaves with it).
     if os.getppid() != parent:
         os._exit(0)
+    signal.signal(signal.SIGTERM, _leave)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -60,6 +61,15 @@ def _start_worker(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True, name="sdgen-parent-watch").start()
+
+
+def _leave(signum: int, frame: object) -> None:
+    """SIGTERM in a worker (an interrupted run ends its workers): raised where the worker is, so
+    a note being written removes its temporary file on the way out; the process is gone within
+    a moment either way (an exception inside a task would otherwise leave it waiting for more)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Timer(0.5, os._exit, (128 + signum,)).start()
+    raise SystemExit(128 + signum)
 
 
 def _worker_pool(workers: int | None, topics: int, offline: bool) -> ProcessPoolExecutor | None:
@@ -77,15 +87,27 @@ def _worker_pool(workers: int | None, topics: int, offline: bool) -> ProcessPool
                                mp_context=multiprocessing.get_context("spawn"))
 
 
-def _end_workers(pool: ProcessPoolExecutor) -> None:
-    """Worker processes of an interrupted run, ended now: each is formatting an answer the run
-    will not write (the stop flag says so), and may take seconds to notice."""
-    # ProcessPoolExecutor has no public way to end its workers: its process table is stable
+def _workers_of(pool: Executor | None) -> list[multiprocessing.process.BaseProcess]:
+    """The worker processes of a pool, taken before its shutdown (which forgets them)."""
+    # ProcessPoolExecutor has no public way to reach its workers: its process table is stable
     # across the Python versions sdgen supports.
-    processes = getattr(pool, "_processes", None) or {}
-    for process in list(processes.values()):
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _end_workers(processes: Sequence[multiprocessing.process.BaseProcess]) -> None:
+    """Worker processes of an interrupted run, ended now: each is formatting an answer the run
+    will not write (the stop flag says so), and may take seconds to notice. Waited for (a
+    moment each), so that once this returns no worker can write and the stop flag can go."""
+    for process in processes:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             process.terminate()
+    deadline = time.monotonic() + 2.0
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():  # stuck in one long step: it cannot clean up either way
+                process.kill()
+                process.join(1.0)
 
 
 class _SlotGate:
@@ -125,6 +147,7 @@ class _Run:
 
     def __post_init__(self) -> None:
         self.outcomes: list[TopicOutcome | None] = [None] * len(self.jobs)
+        self.digests: dict[int, str] = {}  # the input hash of each topic asked for
         self.gate = _SlotGate(self.provider, self.options.concurrency, self.stop)
         # Set on Ctrl-C or SIGTERM: a note still being checked or formatted, in a thread or a
         # worker process, is then not written.
@@ -133,6 +156,15 @@ class _Run:
         # that an interrupted run does not wait for (the default executor would be joined).
         self.cpu: Executor = self.pool or ThreadPoolExecutor(
             max_workers=(os.cpu_count() or 1) + 2, thread_name_prefix="sdgen-cpu")
+
+    def settle_late_writes(self) -> None:
+        """An interrupted run's topics whose note was written after all (its last step had begun
+        when the run stopped): the report says written, as the disk does."""
+        for i, job in enumerate(self.jobs):
+            digest = self.digests.get(i)
+            if self.outcomes[i] is None and digest and on_disk(job.path).input_hash == digest:
+                self.settle(i, TopicOutcome(job.topic, "written", job.path,
+                                            reason="written as the run was interrupted"))
 
     def settle(self, i: int, outcome: TopicOutcome) -> None:
         self.outcomes[i] = outcome
@@ -154,6 +186,7 @@ class _Run:
         """One topic: skipped when up to date, else asked for, repaired and written."""
         job = self.jobs[i]
         digest = input_hash(job.prompt, job.persona.spec, self.provider.name, self.provider.model)
+        self.digests[i] = digest
         known = on_disk(job.path)
         if not self.options.force and known.input_hash == digest:
             self.settle(i, TopicOutcome(job.topic, "skipped", job.path, reason="unchanged"))
@@ -266,9 +299,11 @@ async def run_jobs(jobs: Sequence[TopicJob], provider: Provider, out: Path,
             loop.remove_signal_handler(sig)
         # A finished run waits for its writes; an interrupted one leaves the CPU work it
         # abandoned (which, seeing the stop flag, writes nothing) and finishes at once.
+        workers = _workers_of(run.pool)
         run.cpu.shutdown(wait=run.result.interrupted is None, cancel_futures=True)
-        if run.result.interrupted and isinstance(run.pool, ProcessPoolExecutor):
-            _end_workers(run.pool)
+        if run.result.interrupted:
+            _end_workers(workers)
+            run.settle_late_writes()
         run.stopping.remove_file()
         run.display.close()
         await provider.aclose()
