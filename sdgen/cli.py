@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from ._version import __version__
-from .errors import SdgenError, TopicIndexError
+from .errors import NoteError, SdgenError, TopicIndexError
 
 TYPE_CHECKING = False  # typing, pathlib and the rest load only for the command that runs
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from .config import Settings
     from .topics import Topic
+    from .validate import Report
 
 # Heavy modules (pydantic, jinja2, markdown-it, rich, the SDKs) load inside the command that
 # needs them: `sdgen --version`, `--help` and argument errors cost little more than Python itself.
@@ -204,8 +205,10 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a note against its persona's schema",
                          parents=[common], epilog=_examples(
                              "sdgen validate notes/obsidian/rate-limiter.md",
+                             "sdgen validate notes                 # every note of the vault",
                              "sdgen validate answer.md --persona senior --json"), **_HELP)
-    val.add_argument("file", type=_path, help="the note (or a raw answer) to check")
+    val.add_argument("files", type=_path, nargs="+", metavar="NOTE",
+                     help="notes (or raw answers) to check, or folders of notes")
     _personas(val.add_argument("--persona",
                                help="persona (default: from the note's front matter)"))
     val.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -404,6 +407,16 @@ def _cmd_personas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _notes_named(paths: list[Path]) -> list[Path]:
+    """The files named, and the topic notes of each folder named (drafts and indexes apart)."""
+    from .notes import walk_notes
+
+    found: list[Path] = []
+    for path in paths:
+        found += [note for note, _ in walk_notes(path)] if path.is_dir() else [path]
+    return list(dict.fromkeys(found))
+
+
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import json
 
@@ -411,15 +424,56 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .config import load_settings
 
     settings, _ = load_settings({"diagram_check": args.diagram_check})
-    report = validate_note(args.file, args.persona, args.personas_dir or [],
-                           diagram_check=settings.diagram_check, topic=args.topic)
-    if report.kind == "index":
+    notes = _notes_named(args.files)
+    if not notes:
+        raise NoteError(f"{', '.join(map(str, args.files))}: no notes to validate")
+    if len(args.files) == 1 and not args.files[0].is_dir():
+        report = validate_note(notes[0], args.persona, args.personas_dir or [],
+                               diagram_check=settings.diagram_check, topic=args.topic)
+        return _print_report(notes[0], report, args.json, out)
+    # Many notes: a line each (the failures of an invalid one under it), then a count.
+    counts = {"valid": 0, "invalid": 0, "unreadable": 0}
+    reports = []
+    for note in notes:
+        try:
+            report = validate_note(note, args.persona, args.personas_dir or [],
+                                   diagram_check=settings.diagram_check, topic=args.topic)
+        except NoteError as exc:
+            counts["unreadable"] += 1
+            print(f"{exc}", file=err)
+            continue
+        if report.kind == "index":
+            continue
+        counts["valid" if report.valid else "invalid"] += 1
         if args.json:
+            reports.append({"note": str(note), **report.as_json()})
+            continue
+        print(f"{'ok' if report.valid else 'INVALID':8} {note} ({report.persona})", file=out)
+        problems = report.summary() if not report.valid else []
+        for problem in problems[:5]:
+            print(f"         - {problem}", file=out)
+        if len(problems) > 5:
+            print(f"         … and {len(problems) - 5} more (sdgen validate {note})", file=out)
+    if args.json:
+        print(json.dumps(reports, ensure_ascii=False, indent=2), file=out)
+    checked = counts["valid"] + counts["invalid"]
+    print(f"{checked} note(s): {counts['valid']} valid, {counts['invalid']} invalid"
+          + (f", {counts['unreadable']} unreadable" if counts["unreadable"] else ""),
+          file=err if args.json else out)
+    return 2 if counts["unreadable"] else 1 if counts["invalid"] else 0
+
+
+def _print_report(path: Path, report: Report, as_json: bool, out: TextIO) -> int:
+    """One note's report, section by section; its exit code."""
+    import json
+
+    if report.kind == "index":
+        if as_json:
             print(json.dumps(report.as_json(), ensure_ascii=False, indent=2), file=out)
         else:
-            print(f"{args.file}: an index note, not a topic note (nothing to validate)", file=out)
+            print(f"{path}: an index note, not a topic note (nothing to validate)", file=out)
         return 0
-    if args.json:
+    if as_json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2), file=out)
     else:
         for section in report.sections:
@@ -435,7 +489,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"FAIL     {problem}", file=out)
         for warning in report.warnings:
             print(f"warn     {warning}", file=out)
-        print(f"{args.file}: {'valid' if report.valid else 'INVALID'} ({report.persona})", file=out)
+        print(f"{path}: {'valid' if report.valid else 'INVALID'} ({report.persona})", file=out)
     return 0 if report.valid else 1
 
 

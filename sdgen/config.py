@@ -94,7 +94,11 @@ def _from_file(path: Path) -> dict[str, Any]:
     data = data.get("sdgen", data) if isinstance(data.get("sdgen"), dict) else data
     for key in data:
         if key not in Settings.model_fields:
-            raise ConfigError(f"{path}: unknown key {key!r}")
+            import difflib
+
+            near = difflib.get_close_matches(str(key), list(Settings.model_fields), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ConfigError(f"{path}: unknown key {key!r}{hint}")
     return data
 
 

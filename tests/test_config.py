@@ -22,7 +22,7 @@ def test_precedence_cli_env_file_default(tmp_path: Path) -> None:
 
 def test_unknown_key_names_file_and_key(tmp_path: Path) -> None:
     (tmp_path / "sdgen.toml").write_text('modle = "x"\n')
-    with pytest.raises(ConfigError, match=r"sdgen\.toml: unknown key 'modle'"):
+    with pytest.raises(ConfigError, match=r"sdgen\.toml: unknown key 'modle' \(did you mean 'model'\?\)"):
         load_settings(env={}, cwd=tmp_path)
 
 

@@ -232,3 +232,26 @@ def test_a_card_in_the_guides_own_style_is_valid() -> None:
             "- Delete the key on writes\n")
     assert _check("visual", card)[1] == []
     assert _check("visual", card.split("\n\n- ")[0])[1] == ["the note needs a bulleted list somewhere"]
+
+
+def test_validate_a_folder_and_several_notes(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    vault = tmp_path / "vault"
+    good, _ = _check("visual", answer("visual_valid.md"))
+    for name, persona, body in (("lb", "visual", good),
+                                ("raft", "senior", "# Raft\n\n## 1. High-Level Explanation\n\nShort.\n")):
+        (vault / persona).mkdir(parents=True)
+        (vault / persona / f"{name}.md").write_text(
+            f"---\ntitle: {name}\npersona: {persona}\n---\n\n{body}", encoding="utf-8")
+    assert run(["validate", str(vault)]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"^ok +\S+/visual/lb\.md \(visual\)$", out, re.M)
+    assert re.search(r"^INVALID +\S+/senior/raft\.md \(senior\)$", out, re.M)
+    assert "Deep-Dive Explanation (Senior Level): missing section" in out  # why, under its line
+    assert "… and " in out and "more (sdgen validate " in out
+    assert out.rstrip().endswith("2 note(s): 1 valid, 1 invalid")
+    assert run(["validate", str(vault / "visual" / "lb.md"), str(vault / "visual")]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("1 note(s): 1 valid, 0 invalid")
+    assert run(["validate", str(vault), "--json"]) == 1
+    reports = json.loads(capsys.readouterr().out)
+    assert [(Path(r["note"]).name, r["valid"]) for r in reports] == [("raft.md", False), ("lb.md", True)]
