@@ -24,6 +24,7 @@ from typing import Any
 
 import ahocorasick
 
+from .content import acronyms_used
 from .errors import ReadOnlyFileError
 from .files import atomic_write, is_read_only
 from .markdown import cut_front_matter, split_front_matter
@@ -61,11 +62,13 @@ class VaultNote:
     path: Path
     target: str  # its path from the vault root, without .md: what a wikilink names
     persona: str
-    names: list[str]  # its title, topic and aliases
+    names: list[str]  # its title, topic and the aliases it was given (the index's, its acronyms)
     opted_out: bool
     # Of its front matter, what a rewrite needs: kept small, a vault may hold thousands.
     recorded: dict[str, Any] = field(default_factory=dict, repr=False)
     shorter: list[str] = field(default_factory=list)  # briefer names prose uses (weaker)
+    # The aliases the model gave (weaker than ``names``), those that pass the model-alias rules.
+    doubtful: list[str] = field(default_factory=list)
 
     def read(self) -> tuple[str, str] | None:
         """Its front matter's text and its body (None: gone or unreadable); what linking needs
@@ -88,18 +91,36 @@ class LinkReport:
     notes: int = 0
 
 
-def _names(meta: dict[str, Any]) -> list[str]:
-    """A note's own names: its title, its topic and its aliases (once each, any case)."""
-    values = [meta.get("title"), meta.get("topic")]
-    aliases = meta.get("aliases")
-    values += aliases if isinstance(aliases, list) else [aliases]
+def _clean(values: Iterable[Any], taken: Iterable[str] = ()) -> list[str]:
+    """Names as one line each, once each (any case), long enough to link, none of ``taken``."""
+    seen = {n.casefold() for n in taken}
     names: list[str] = []
     for value in values:
         if isinstance(value, str):
             name = " ".join(value.split())
-            if len(name) >= _MIN_NAME and name.casefold() not in {n.casefold() for n in names}:
+            if len(name) >= _MIN_NAME and name.casefold() not in seen:
+                seen.add(name.casefold())
                 names.append(name)
     return names
+
+
+def _names(meta: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """A note's own names, and the aliases a model gave it. Its title, its topic, its aliases
+    from the index and its acronyms are its own; the aliases listed in ``model_aliases`` are
+    the model's. A note without that list (written before it was kept) cannot tell its aliases
+    apart: only its title's acronyms are sure to be its own."""
+    title, topic = meta.get("title"), meta.get("topic")
+    own = _clean([title, topic])
+    aliases = meta.get("aliases")
+    aliases = _clean(aliases if isinstance(aliases, list) else [aliases], own)
+    given = meta.get("model_aliases")
+    if isinstance(given, list):
+        by_model = {n.casefold() for n in _clean(given)}
+        theirs = [a for a in aliases if a.casefold() in by_model]
+    else:
+        named = str(topic or title or "")
+        theirs = [a for a in aliases if a not in acronyms_used(named, a)]  # "CDN" is its own
+    return [*own, *(a for a in aliases if a not in theirs)], theirs
 
 
 _DESIGN_PREFIX = re.compile(r"^(?:design(?:ing)?|build(?:ing)?)\s+(?:an?|the)\s+", re.IGNORECASE)
@@ -124,18 +145,87 @@ def _shorter_names(name: str) -> list[str]:
 
 
 def read_vault(out: Path) -> list[VaultNote]:
-    """Every topic note sdgen wrote under ``out`` (drafts, dot-files and indexes apart)."""
+    """Every topic note sdgen wrote under ``out`` (drafts, dot-files and indexes apart), with
+    the model's aliases that may name it (see ``_trusted_model_aliases``)."""
     notes = []
     for path, meta in walk_notes(out):
-        names = _names(meta)
+        names, theirs = _names(meta)
         known = {n.casefold() for n in names}
         shorter = [s for n in names for s in _shorter_names(n) if s.casefold() not in known]
         notes.append(VaultNote(path=path, target=path.relative_to(out).with_suffix("").as_posix(),
                                persona=str(meta["persona"]), names=names,
                                opted_out=meta.get("links") is False,
                                recorded={"body_hash": meta.get("body_hash")},
-                               shorter=list(dict.fromkeys(shorter))))
+                               shorter=list(dict.fromkeys(shorter)), doubtful=theirs))
+    _trusted_model_aliases(notes)
     return notes
+
+
+# Words too common to stand for one note, whatever a model says.
+_COMMON_WORDS = """
+a about all also an and any are as at be been but by can each for from has have how if in into
+is it its may more no not of on one or our out over so such than that the their them then there
+these they this those to too two up use used uses using via was we were what when where which
+while who why will with within without you your
+api app apps client clients cloud code data design example note notes overview pattern
+patterns server servers service services system systems topic user users
+"""
+_STOPWORDS = frozenset(_COMMON_WORDS.split())
+_COMMON_SHARE = 0.5  # a model's alias found in more than this share of the other notes: common
+_COMMON_MIN_NOTES = 4  # fewer other notes than this say nothing of how common a word is
+
+
+def _forms(names: Iterable[str]) -> set[str]:
+    return {form for name in names for form in _variants(name)}
+
+
+def _trusted_model_aliases(notes: list[VaultNote]) -> None:
+    """Keep, of the aliases a model gave each note, those that may name it. An answer is
+    hostile input: its aliases must never take the vault's words ("the", "and"), another
+    note's own names (its title, topic, index aliases, acronyms or briefer forms), nor a word
+    that most notes use; such an alias names no note, here or in a wikilink."""
+    if not any(n.doubtful for n in notes):
+        return
+    owned: dict[str, set[str]] = {}  # form -> the notes that own it
+    for note in notes:
+        for form in _forms([*note.names, *note.shorter]):
+            owned.setdefault(form, set()).add(note.target)
+    for note in notes:
+        note.doubtful = [
+            name for name in note.doubtful
+            if not all(word in _STOPWORDS for word in re.split(r"[\s-]+", name.casefold()))
+            and not any(owned.get(form, {note.target}) - {note.target}
+                        for form in _variants(name))]
+    candidates = [n for n in notes if n.doubtful]
+    others = len(notes) - 1
+    if not candidates or others < _COMMON_MIN_NOTES:
+        return
+    found = _notes_using({form for n in candidates for form in _forms(n.doubtful)}, notes)
+    for note in candidates:
+        kept = []
+        for name in note.doubtful:
+            users = set().union(*(found.get(form, set()) for form in _variants(name)))
+            if len(users - {note.target}) <= others * _COMMON_SHARE:
+                kept.append(name)
+        note.doubtful = kept
+
+
+def _notes_using(forms: set[str], notes: Iterable[VaultNote]) -> dict[str, set[str]]:
+    """For each form, the notes whose text has it as a word of its own (one pass per note)."""
+    automaton = ahocorasick.Automaton()
+    for form in forms:
+        automaton.add_word(form, form)
+    automaton.make_automaton()
+    found: dict[str, set[str]] = {}
+    for note in notes:
+        try:
+            text = _lower(note.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        for end_index, form in automaton.iter(text):
+            if not _joined(text, end_index - len(form) + 1, end_index + 1):
+                found.setdefault(form, set()).add(note.target)
+    return found
 
 
 def _lower(text: str) -> str:
@@ -287,24 +377,28 @@ def _joined(text: str, start: int, end: int) -> bool:
 
 
 class _Matcher:
-    """Every name of every note, in one automaton. A note's own names come first: a briefer
-    name ("cache-aside" for "Cache-Aside Pattern") is used only where no note has it as its
-    own. A name written in capitals (an acronym: "CDN") matches only in capitals."""
+    """Every name of every note, in one automaton. A note's own names come first, then the
+    aliases a model gave it: a briefer name ("cache-aside" for "Cache-Aside Pattern") is used
+    only where no note has it as a name. A name written in capitals (an acronym: "CDN")
+    matches only in capitals."""
 
     def __init__(self, notes: Iterable[VaultNote]) -> None:
         notes = list(notes)
         self.owners: dict[str, list[VaultNote]] = {}
+        self.own: dict[str, list[VaultNote]] = {}  # by their own names only (no model's alias)
         self.capitals: set[str] = set()
-        for strong in (True, False):
+        for tier in ("names", "doubtful", "shorter"):
             taken = set(self.owners)
             for note in notes:
-                for name in note.names if strong else note.shorter:
+                for name in getattr(note, tier):
                     for form in _variants(name):
                         if form in taken:
                             continue
                         owners = self.owners.setdefault(form, [])
                         if note not in owners:
                             owners.append(note)
+                        if tier == "names":
+                            self.own[form] = owners
                         if name.isupper():
                             self.capitals.add(form)
         self.by_target = {n.target: n for owners in self.owners.values() for n in owners}
@@ -353,7 +447,7 @@ class _Resolver:
         self.by_name: dict[str, list[VaultNote]] = {}
         for note in notes:
             self.notes[note.target.casefold()] = note
-            for name in note.names:
+            for name in [*note.names, *note.doubtful]:
                 self.by_name.setdefault(name.casefold(), []).append(note)
 
     def find(self, target: str) -> tuple[str | None, list[VaultNote]]:
@@ -477,7 +571,7 @@ _OUR_LINK = re.compile(r"\[\[([^\]|#\n]+/[^\]|#\n]+)\|([^\]\n]+)\]\]")
 
 def _retargeted(note: VaultNote, body: str, matcher: _Matcher) -> tuple[str, int]:
     """Links made while the topic had a note only in another persona, pointed at the note of
-    this note's own persona once it has one."""
+    this note's own persona once it has one (a topic, that is: never by an alias a model gave)."""
     notes = matcher.by_target
     moved = 0
 
@@ -486,7 +580,7 @@ def _retargeted(note: VaultNote, body: str, matcher: _Matcher) -> tuple[str, int
         if match.start() > 0 and match.string[match.start() - 1] == "!":
             return match.group(0)  # an embed
         current = notes.get(match.group(1))
-        owners = matcher.owners.get(_lower(match.group(2)))
+        owners = matcher.own.get(_lower(match.group(2)))
         if current is None or not owners or current.persona == note.persona:
             return match.group(0)
         preferred = _target_for(owners, note)

@@ -382,3 +382,89 @@ def test_no_link_in_a_box_diagram_left_unfenced(tmp_path: Path) -> None:
     linked = _linked_body(tmp_path, body)
     assert "│ Rate Limiter │" in linked and "+ rate limiter +" in linked
     assert "A [[p/rate-limiter|rate limiter]] in prose." in linked
+
+
+
+IMPOSTOR = ("---\naliases: [the, and, Rate Limiter, CDN, Consistent Hashing]\n---\n\n"
+            + retitled(extract_answer(answer("obsidian_valid.md")), "Aardvark Service"))
+
+
+def _reply_or_impostor(request: httpx.Request) -> httpx.Response:
+    if topic_asked(request) == "Aardvark Service":
+        return openai_stream(IMPOSTOR)
+    return _reply(request)
+
+
+def _part(n: int) -> str:
+    if n % 30 == 0:  # the index's own alias for the rate limiter
+        return (f"# Subsystem {n:03d}\n\nThe store and the queue talk. A throttler guards it, "
+                "behind the CDN; and consistent hashing spreads the keys.\n")
+    return (f"# Subsystem {n:03d}\n\nThe store and the queue talk. The rate limiter guards it, "
+            "behind the CDN; and consistent hashing spreads the keys.\n")
+
+
+def test_a_models_aliases_never_take_the_vaults_links(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A vault of 300 notes, then one answer whose front matter claims common words and other
+    notes' names as its aliases: no link goes to it, none moves, and the index's own alias
+    ("Throttler") keeps linking."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-vault-000000000000000")
+    httpx2_mock.post(OPENAI_URL).mock(side_effect=_reply_or_impostor)
+    index = tmp_path / "i.yaml"
+    index.write_text("Study:\n  - topic: Rate Limiter\n    persona: obsidian\n"
+                     "    aliases: [Throttler]\n  - topic: Consistent Hashing\n    persona: senior\n"
+                     "  - topic: Content Delivery Network\n    persona: senior\n")
+    assert run(["generate", "--index", str(index), "--out", "v"]) == 0
+    for n in range(300):
+        _note(Path("v"), f"obsidian/parts/part-{n:03d}.md", f"Subsystem {n:03d}", _part(n))
+    assert run(["link", "--out", "v"]) == 0
+    cdn = "[[senior/study/content-delivery-network|CDN]]"
+    assert cdn in Path("v/obsidian/study/rate-limiter.md").read_text()  # its persona has none
+    before = {p: p.read_bytes() for p in _notes() if p.name != "index.md"}
+
+    assert run(["generate", "Aardvark Service", "--persona", "obsidian", "--out", "v"]) == 0
+    impostor = Path("v/obsidian/aardvark-service.md")
+    meta = split_front_matter(impostor.read_text())[0]
+    assert {"the", "CDN", "Consistent Hashing"} <= set(meta["aliases"])  # kept, never a link name
+    capsys.readouterr()
+    assert run(["link", "--out", "v"]) == 0
+    assert "0 link(s) added in 0 of 304 note(s)" in capsys.readouterr().out
+    changed = [p for p in before if p.read_bytes() != before[p]]
+    assert not changed, changed[:3]  # nothing links to it, no link moved to it
+    assert not [p for p in before if "aardvark" in p.read_text()]
+    part = split_front_matter(Path("v/obsidian/parts/part-001.md").read_text())[2]
+    assert ("The store and the queue talk. The [[obsidian/study/rate-limiter|rate limiter]] "
+            f"guards it, behind the {cdn}; and [[senior/study/consistent-hashing|consistent "
+            "hashing]] spreads the keys.") in part
+    part = split_front_matter(Path("v/obsidian/parts/part-030.md").read_text())[2]
+    assert "A [[obsidian/study/rate-limiter|throttler]] guards it" in part
+
+
+def test_only_the_models_own_aliases_are_held_to_its_rules(tmp_path: Path) -> None:
+    """``model_aliases`` says which aliases the model gave: the index's ("Throttling") link even
+    where most notes use the word; the model's only when no rule holds them back."""
+    _note(tmp_path, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n",
+          aliases=["Rate Limiter", "Throttling", "Token Gate", "Request", "Subsystem 001", "Of"],
+          model_aliases=["Token Gate", "Request", "Subsystem 001"])
+    parts = [_note(tmp_path, f"p/part-{n:03d}.md", f"Subsystem {n:03d}",
+                   f"# Subsystem {n:03d}\n\n" + ("A token gate and Subsystem 001 meet each request.\n"
+                                                 if n == 2 else "Each request meets throttling.\n"))
+             for n in range(6)]
+    link_vault(tmp_path)
+    bodies = [split_front_matter(p.read_text())[2] for p in parts]
+    assert all("request meets [[p/rate-limiter|throttling]]" in b for n, b in enumerate(bodies)
+               if n != 2)
+    # The model's "Token Gate" links; its "Request" is in most notes; "Subsystem 001" is
+    # another note's title.
+    assert ("A [[p/rate-limiter|token gate]] and [[p/part-001|Subsystem 001]] meet each request."
+            in bodies[2])
+    # Without the list (a note written before it was kept), no alias can be told to be the
+    # index's: all are held to the rules, and "Throttling", in most notes, names nothing.
+    legacy = tmp_path / "legacy"
+    _note(legacy, "p/rate-limiter.md", "Rate Limiter", "# Rate Limiter\n\nBuckets.\n",
+          aliases=["Rate Limiter", "Throttling"])
+    parts = [_note(legacy, f"p/part-{n}.md", f"Part {n}", f"# Part {n}\n\nIt meets throttling.\n")
+             for n in range(6)]
+    link_vault(legacy)
+    assert all("[[" not in split_front_matter(p.read_text())[2] for p in parts)
