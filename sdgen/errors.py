@@ -5,7 +5,9 @@
     ├── PersonaError                unknown persona, broken spec or template
     ├── TopicIndexError             unreadable index, a line that is not a topic
     ├── NoteError                   a note that cannot be read or validated
-    │   └── SectionNotFoundError    regen: no section of the note matches the name given
+    │   ├── SectionNotFoundError    regen: no section of the note matches the name given
+    │   └── NoteChangedError        the note changed on disk while the model answered (exit 1);
+    │                               the new answer is kept as a draft
     ├── OutputError                 the output folder cannot be written
     │   └── ReadOnlyFileError       a file sdgen would replace is read-only: left as it is
     ├── SiteError                   sdgen site: no mkdocs-material, no notes, or a build failure

@@ -326,11 +326,17 @@ def note_front_matter(draft: NoteDraft, digest: str) -> dict[str, Any]:
         tags.append(f"category/{safe_segment(category)}")
     theirs = draft.answer_meta
     tags += [t for t in map(obsidian_tag, _names(theirs.get("tags"))) if t]
-    aliases = [draft.topic.title, *draft.topic.aliases, *_names(theirs.get("aliases")),
-               *acronyms_used(draft.topic.title, draft.body)]
+    ours = [draft.topic.title, *draft.topic.aliases]
+    acronyms = acronyms_used(draft.topic.title, draft.body)
+    known = {n.casefold() for n in (*ours, *acronyms)}
+    by_model = [n for n in _names(theirs.get("aliases")) if n.casefold() not in known]
+    aliases = _merged([*ours, *by_model, *acronyms])
     meta: dict[str, Any] = {
         "title": draft.topic.title,
-        "aliases": _merged(aliases),
+        "aliases": aliases,
+        # The aliases the model gave, apart: linking holds them to rules the index's are not
+        # (written whenever there are aliases beyond the title; absent: a note from before).
+        "model_aliases": _merged(by_model) if len(aliases) > 1 else None,
         "topic": draft.topic.title,
         "category": category,
         "question": draft.topic.question,
