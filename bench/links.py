@@ -44,7 +44,7 @@ def topics(count: int) -> list[str]:
 
 
 def build_vault(folder: Path, count: int) -> None:
-    from sdgen.notes import render_note
+    from sdgen.vault import render_note
 
     names = topics(count)
     rng = random.Random(7)
@@ -65,7 +65,7 @@ def build_vault(folder: Path, count: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from sdgen.links import link_vault
+    from sdgen.vault import link_vault
 
     count = int(argv[0]) if argv else 1000
     with tempfile.TemporaryDirectory() as tmp:

@@ -13,13 +13,10 @@ import re
 import sys
 from pathlib import Path
 
-from sdgen.estimate import estimate_tokens
+from sdgen.budget import estimate_tokens
+from sdgen.compose import Topic, compose, compose_followup, load_persona
 from sdgen.markdown import parse_document
-from sdgen.personas import load_persona
-from sdgen.pipeline import check_answer
-from sdgen.prompt import compose, compose_followup
-from sdgen.sections import ask_for_sections, extract_sections, targets_for
-from sdgen.topics import Topic
+from sdgen.repair import ask_for_sections, check_answer, extract_sections, targets_for
 
 ANSWERS = Path(__file__).resolve().parents[1] / "tests" / "data" / "answers"
 

@@ -120,12 +120,10 @@ def bench_rpm(rows: list[list[str]]) -> None:
 
 def _recordings(folder: Path, count: int) -> Path:
     from bench.notes import synthetic_note
+    from sdgen.compose import Topic, compose, load_persona
     from sdgen.config import Settings
-    from sdgen.jobs import call_config
-    from sdgen.personas import load_persona
-    from sdgen.prompt import compose
-    from sdgen.providers.recording import dump_recording, request_key, request_params
-    from sdgen.topics import Topic
+    from sdgen.providers._recording import dump_recording, request_key, request_params
+    from sdgen.repair import call_config
 
     persona, settings = load_persona("obsidian"), Settings()
     target = folder / "recordings" / "obsidian"
@@ -149,11 +147,11 @@ def _recordings(folder: Path, count: int) -> Path:
 def _overhead(samples: int = 40) -> tuple[float, float, float]:
     """Median seconds of our per-note work, of mdformat alone, and the median ratio."""
     from bench.notes import synthetic_note
-    from sdgen.files import atomic_write
-    from sdgen.notes import format_markdown, render_note
-    from sdgen.personas import load_persona
-    from sdgen.pipeline import check_answer
-    from sdgen.topics import Topic
+    from sdgen._files import atomic_write
+    from sdgen.compose import Topic, load_persona
+    from sdgen.markdown import format_markdown
+    from sdgen.repair import check_answer
+    from sdgen.vault import render_note
 
     persona = load_persona("obsidian")
     ours, theirs, ratios = [], [], []

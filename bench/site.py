@@ -31,8 +31,7 @@ def _demo(folder: Path) -> Path:
 
 def _large(folder: Path, count: int) -> Path:
     from bench.links import build_vault
-    from sdgen.links import link_vault
-    from sdgen.vault import update_index, write_home
+    from sdgen.vault import link_vault, update_index, write_home
 
     out = folder / "large"
     build_vault(out, count)

@@ -17,13 +17,11 @@ from pathlib import Path
 
 import yaml
 
+from sdgen._files import atomic_write, safe_segment
+from sdgen.compose import compose, load_persona, read_index
 from sdgen.config import Settings
-from sdgen.files import atomic_write, safe_segment
-from sdgen.jobs import call_config
-from sdgen.personas import load_persona
-from sdgen.prompt import compose
-from sdgen.providers.recording import dump_recording, request_key, request_params
-from sdgen.topics import read_index
+from sdgen.providers._recording import dump_recording, request_key, request_params
+from sdgen.repair import call_config
 
 HERE = Path(__file__).resolve().parent
 

@@ -30,25 +30,22 @@ if TYPE_CHECKING:
         submit,
         validate_note,
     )
+    from .check import Report
+    from .compose import Persona, Prompt, Topic, compose, list_personas, load_persona, read_index
     from .config import Settings, load_settings
-    from .personas import Persona, list_personas, load_persona
-    from .prompt import Prompt, compose
-    from .providers.base import Completion, Provider, ProviderSettings
-    from .report import RunResult, TopicOutcome
-    from .topics import Topic, read_index
-    from .validate import Report
+    from .providers import Completion, Provider, ProviderSettings
+    from .run import RunResult, TopicOutcome
 
 # Where each public name lives.
 _HOMES = {
     **dict.fromkeys(["batches", "build_site", "chat", "collect", "generate", "link_notes", "plan",
                      "regenerate_sections", "submit", "validate_note"], "api"),
-    **dict.fromkeys(["Prompt", "compose"], "prompt"),
+    **dict.fromkeys(["Persona", "Prompt", "Topic", "compose", "list_personas", "load_persona",
+                     "read_index"], "compose"),
     **dict.fromkeys(["Settings", "load_settings"], "config"),
-    **dict.fromkeys(["Persona", "list_personas", "load_persona"], "personas"),
-    **dict.fromkeys(["Completion", "Provider", "ProviderSettings"], "providers.base"),
-    **dict.fromkeys(["RunResult", "TopicOutcome"], "report"),
-    **dict.fromkeys(["Topic", "read_index"], "topics"),
-    "Report": "validate",
+    **dict.fromkeys(["Completion", "Provider", "ProviderSettings"], "providers"),
+    **dict.fromkeys(["RunResult", "TopicOutcome"], "run"),
+    "Report": "check",
 }
 
 

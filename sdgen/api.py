@@ -12,47 +12,60 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .batch_api import BatchState, batch_status, collect_batches, list_batches, submit_batch
+from ._files import NoteLock, remove_stale_temp_files
+from .budget import CappedProvider, Estimate, Price, SpendingCap, estimate, price_for
+from .check import Report, ValidationOptions, ensure_engine, validate_document
+from .compose import Prompt, Topic, load_persona
 from .config import Settings, load_settings, note_layer, with_overrides
-from .conversation import ChatIO, run_chat
-from .diagrams import ensure_engine
 from .errors import ConfigError, NoteError, OutputError
-from .estimate import Estimate, Price, estimate, price_for
-from .files import NoteLock, remove_stale_temp_files
-from .jobs import (
-    TopicJob,
-    answer_policy,
-    call_config,
-    load_personas,
-    near_duplicates,
-    plan_jobs,
-    validation_options,
-)
-from .limits import RateLimiter
-from .links import LinkReport, link_vault
 from .markdown import parse_document
-from .notes import TopicOutcome, public_url, read_note, read_note_text
-from .personas import load_persona
-from .prompt import Prompt
-from .providers import create_provider, default_model, provider_names
-from .providers.base import (
+from .providers import (
     BatchStatus,
     Provider,
     ProviderSettings,
+    RateLimiter,
+    RecordingProvider,
+    ReplayProvider,
+    create_provider,
+    default_model,
     known_secrets,
+    provider_names,
     register_secret,
     url_password,
 )
-from .providers.recording import RecordingProvider, ReplayProvider
-from .regen import RegenResult, regenerate, resolve_targets, section_indexes
-from .report import RunDisplay, RunResult
-from .runner import RunOptions, run_jobs
+from .repair import TopicJob, answer_policy, call_config, validation_options
+from .run import (
+    BatchState,
+    ChatIO,
+    RegenResult,
+    RunDisplay,
+    RunOptions,
+    RunResult,
+    batch_status,
+    collect_batches,
+    list_batches,
+    load_personas,
+    near_duplicates,
+    plan_jobs,
+    regenerate,
+    resolve_targets,
+    run_chat,
+    run_jobs,
+    section_indexes,
+    submit_batch,
+)
 from .site import SiteResult
 from .site import build_site as build_static_site
-from .spending import CappedProvider, SpendingCap
-from .topics import Topic
-from .validate import Report, ValidationOptions, validate_document
-from .vault import INDEX_TAG, vault_root
+from .vault import (
+    INDEX_TAG,
+    LinkReport,
+    TopicOutcome,
+    link_vault,
+    public_url,
+    read_note,
+    read_note_text,
+    vault_root,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, NoReturn, TextIO
 
+    from .check import Report
+    from .compose import Topic
     from .config import Settings
-    from .topics import Topic
-    from .validate import Report
 
 # Heavy modules (pydantic, jinja2, markdown-it, rich, the SDKs) load inside the command that
 # needs them: `sdgen --version`, `--help` and argument errors cost little more than Python itself.
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 def _persona_names(**_: object) -> list[str]:
     """Completion of persona names (built-in, and those of SDGEN_PERSONAS_DIR)."""
+    from .compose import list_personas
     from .config import load_settings
-    from .personas import list_personas
 
     return sorted(list_personas(load_settings()[0].personas_dir))
 
@@ -283,7 +283,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _topics(args: argparse.Namespace) -> list[Topic]:
-    from .topics import Topic, parse_index, read_index, topics_from_args
+    from .compose import Topic, parse_index, read_index, topics_from_args
 
     if args.index and args.topics:
         raise TopicIndexError("give topics as arguments or --index FILE, not both")
@@ -305,8 +305,8 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     from .api import generate, submit
     from .config import load_settings
-    from .progress import make_display, print_summary
-    from .providers.base import register_secret, url_password
+    from .providers import register_secret, url_password
+    from .run import make_display, print_summary
 
     cli_values: dict[str, Any] = {
         key: getattr(args, key)
@@ -348,7 +348,7 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _dry_run(topics: list[Topic], settings: Settings, show_prompts: bool, out: TextIO) -> int:
     from .api import cap_covers, plan
-    from .estimate import prices_checked
+    from .budget import prices_checked
     from .providers import default_model
 
     planned = plan(topics, settings=settings)
@@ -385,9 +385,7 @@ def _dry_run(topics: list[Topic], settings: Settings, show_prompts: bool, out: T
 
 
 def _cmd_personas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .personas import list_personas, load_persona
-    from .prompt import compose
-    from .topics import Topic
+    from .compose import Topic, compose, list_personas, load_persona
 
     roots = args.personas_dir or []
     if args.personas_command != "show":
@@ -409,7 +407,7 @@ def _cmd_personas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _notes_named(paths: list[Path]) -> list[Path]:
     """The files named, and the topic notes of each folder named (drafts and indexes apart)."""
-    from .notes import walk_notes
+    from .vault import walk_notes
 
     found: list[Path] = []
     for path in paths:
@@ -495,9 +493,9 @@ def _print_report(path: Path, report: Report, as_json: bool, out: TextIO) -> int
 
 def _cmd_regen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .api import regenerate_sections
+    from .check import ValidationOptions
     from .config import load_settings
-    from .notes import read_note
-    from .validate import ValidationOptions
+    from .vault import read_note
 
     if args.list:
         note = read_note(args.note, None, args.personas_dir or [])
@@ -534,7 +532,7 @@ def _cmd_regen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .api import batches, collect
-    from .progress import make_display, print_summary
+    from .run import make_display, print_summary
 
     if args.batch_command == "status":
         found = batches(args.out)
@@ -599,7 +597,7 @@ def _cmd_site(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .api import chat
-    from .conversation import ChatIO
+    from .run import ChatIO
 
     def ask(prompt: str) -> str | None:
         out.write(prompt)
@@ -637,7 +635,7 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None,
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse prints its own usage line
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
-    from .logs import configure_logging
+    from ._logs import configure_logging
 
     configure_logging(args.verbose, err)
     commands = {"generate": _cmd_generate, "personas": _cmd_personas, "validate": _cmd_validate,

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .budget import Price
 from .errors import ConfigError
-from .estimate import Price
 
 __all__ = ["CONFIG_FILE", "ENV_FIELDS", "ENV_PREFIX", "Settings", "load_settings", "note_layer",
            "with_overrides"]

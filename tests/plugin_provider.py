@@ -6,8 +6,8 @@ import logging
 import os
 from typing import ClassVar
 
-from sdgen.prompt import Prompt
-from sdgen.providers.base import Completion, ProviderSettings, TextCallback, Usage
+from sdgen.compose import Prompt
+from sdgen.providers import Completion, ProviderSettings, TextCallback, Usage
 from tests.helpers import answer
 
 log = logging.getLogger("echo_provider")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sdgen.cli import run
-from sdgen.personas import prompts_root
+from sdgen.compose import prompts_root
 
 
 def _index(name: str, content: str | bytes) -> str:

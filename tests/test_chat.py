@@ -17,8 +17,8 @@ import respx
 import sdgen
 from bench.server import TestServer
 from sdgen.cli import run
-from sdgen.conversation import ChatIO
 from sdgen.markdown import split_front_matter
+from sdgen.run import ChatIO
 from tests.helpers import OPENAI_URL, openai_stream, sent_json
 from tests.test_interview import DESIGN, QUESTIONS, SUMMARY
 

@@ -9,13 +9,11 @@ from pathlib import Path
 import pytest
 import respx
 
+from sdgen.check import acronyms_used, names_topic, validate_document
 from sdgen.cli import run
-from sdgen.content import acronyms_used, names_topic
+from sdgen.compose import Topic, load_persona
 from sdgen.markdown import parse_document
-from sdgen.personas import load_persona
-from sdgen.pipeline import check_answer
-from sdgen.topics import Topic
-from sdgen.validate import validate_document
+from sdgen.repair import check_answer
 from tests.helpers import OPENAI_URL, answer, openai_stream, retitled, sent_json
 
 EMOJI = answer("emoji_valid.md")

@@ -10,13 +10,12 @@ import pytest
 import respx
 import yaml
 
-import sdgen.diagrams as diagrams
+import sdgen.check._diagrams as diagrams
+from sdgen.check import MERMAID_DIR, check_mermaid, engine_version
 from sdgen.cli import run
-from sdgen.diagrams import check_mermaid, engine_version
+from sdgen.compose import Topic, load_persona
 from sdgen.markdown import split_front_matter
-from sdgen.personas import load_persona
-from sdgen.pipeline import check_answer
-from sdgen.topics import Topic
+from sdgen.repair import check_answer
 from tests.helpers import OPENAI_URL, answer, openai_stream, sent_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,7 +176,7 @@ def test_click_links_parse_as_in_a_browser() -> None:
 
 
 def test_the_line_points_into_a_note_as_sdgen_writes_it(capsys: pytest.CaptureFixture[str]) -> None:
-    from sdgen.notes import render_note
+    from sdgen.vault import render_note
 
     body, _ = check_answer(load_persona("obsidian"), Topic("Rate Limiter"), _with_hld(BROKEN_HLD))
     note = render_note(body, {"title": "Rate Limiter", "topic": "Rate Limiter",
@@ -211,7 +210,7 @@ def test_verdicts_agree_with_mermaid_drawing_in_a_browser(browser: Any) -> None:
     page = browser.new_page()
     try:
         page.set_content("<!doctype html><html><body></body></html>")
-        page.add_script_tag(path=str(ROOT / "sdgen" / "_mermaid" / "mermaid.min.js"))
+        page.add_script_tag(path=str(MERMAID_DIR / "mermaid.min.js"))
         drawn = page.evaluate("""async (sources) => {
             mermaid.initialize({ startOnLoad: false });
             const errors = [];

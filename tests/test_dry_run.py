@@ -7,9 +7,7 @@ import pytest
 import respx
 
 from sdgen.cli import run
-from sdgen.personas import load_persona
-from sdgen.prompt import compose
-from sdgen.topics import Topic
+from sdgen.compose import Topic, compose, load_persona
 
 
 def test_dry_run_prints_estimates_and_makes_no_call(httpx2_mock: respx.Router,

@@ -12,8 +12,8 @@ import yaml
 from markdown_it import MarkdownIt
 
 from sdgen.cli import run
-from sdgen.notes import MD_EXTENSIONS
-from sdgen.personas import prompts_root
+from sdgen.compose import prompts_root
+from sdgen.markdown import MD_EXTENSIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 INDEX = ROOT / "examples" / "topics.yaml"

@@ -8,11 +8,10 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sdgen.check import validate_document
+from sdgen.compose import Topic, load_persona
 from sdgen.markdown import parse_document
-from sdgen.personas import load_persona
-from sdgen.pipeline import check_answer
-from sdgen.topics import Topic
-from sdgen.validate import validate_document
+from sdgen.repair import check_answer
 from tests.helpers import answer
 
 SPEC = load_persona("senior").spec

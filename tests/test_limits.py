@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from sdgen.limits import RateLimiter
+from sdgen.providers import RateLimiter
 
 
 class Clock:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from sdgen.memory import _malloc_trim, release_free_memory
+from sdgen._memory import _malloc_trim, release_free_memory
 
 
 def _rss_mb() -> float:

@@ -5,10 +5,7 @@ import re
 import pytest
 
 from sdgen.cli import run
-from sdgen.mojibake import fix_mojibake, looks_mojibaked
-from sdgen.personas import list_personas, load_persona
-from sdgen.prompt import compose
-from sdgen.topics import Topic
+from sdgen.compose import Topic, compose, fix_mojibake, list_personas, load_persona, looks_mojibaked
 
 RESIDUE = re.compile(r"ğŸ|â€|Ã|Â")
 

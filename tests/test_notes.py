@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from sdgen._files import LOCKS, NoteLock, atomic_write, remove_stale_temp_files, safe_segment
+from sdgen.compose import Topic, load_persona
 from sdgen.errors import ReadOnlyFileError
-from sdgen.files import LOCKS, NoteLock, atomic_write, remove_stale_temp_files, safe_segment
-from sdgen.notes import format_markdown, note_path, render_note
-from sdgen.personas import load_persona
-from sdgen.pipeline import check_answer
-from sdgen.topics import Topic
-from sdgen.vault import NoteRecord, write_index
+from sdgen.markdown import format_markdown
+from sdgen.repair import check_answer
+from sdgen.vault import NoteRecord, note_path, render_note, write_index
 from tests.helpers import answer
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import markdown
 from markdown.extensions.toc import slugify
 
-from sdgen.obsidian import LinkTargets, to_python_markdown
+from sdgen.vault import LinkTargets, to_python_markdown
 
 PAGES = ["index.md", "senior/index.md", "senior/scalability/consistent-hashing.md",
          "obsidian/scalability/rate-limiter.md", "visual/caching/cache-aside-pattern.md",

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from sdgen.cli import run
+from sdgen.compose import load_persona, seeds_root
 from sdgen.errors import PersonaError
-from sdgen.personas import load_persona, seeds_root
 
 SHARED_SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -87,8 +87,7 @@ def test_a_new_persona_is_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_template_error_names_the_file(tmp_path: Path) -> None:
     _persona_folder(tmp_path / "p", MINI_SPEC, system="{% if %}\n")
     with pytest.raises(PersonaError, match=r"system\.md\.j2:1: template syntax error"):
-        from sdgen.prompt import compose
-        from sdgen.topics import Topic
+        from sdgen.compose import Topic, compose
         compose(load_persona("mini", [tmp_path / "p"]), Topic("x"))
 
 

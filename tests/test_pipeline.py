@@ -217,7 +217,7 @@ def test_still_truncated_after_continuations_is_never_final(httpx2_mock: respx.R
      "A long sentence that the model will repeat in part, then go on."),
 ])
 def test_join_continuation(partial: str, more: str, joined: str) -> None:
-    from sdgen.pipeline import join_continuation
+    from sdgen.repair import join_continuation
 
     assert join_continuation(partial, more) == joined
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from sdgen.progress import LiveDisplay, PlainDisplay, make_display, print_summary
-from sdgen.report import RunResult, TopicOutcome
-from sdgen.topics import Topic
+from sdgen.compose import Topic
+from sdgen.run import LiveDisplay, PlainDisplay, RunResult, TopicOutcome, make_display, print_summary
 
 DONE = TopicOutcome(Topic("Kafka"), "written", Path("out/kafka.md"), input_tokens=1200,
                     output_tokens=3400, calls=1, cost=0.0071)

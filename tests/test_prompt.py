@@ -3,9 +3,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sdgen.personas import load_persona, prompts_root
-from sdgen.prompt import compose, compose_followup
-from sdgen.topics import Topic
+from sdgen.compose import Topic, compose, compose_followup, load_persona, prompts_root
 
 
 def test_placeholders_are_filled_from_topic_and_question() -> None:

@@ -12,10 +12,8 @@ import pytest
 import respx
 
 from sdgen.cli import run
+from sdgen.compose import Prompt, Topic, compose, load_persona
 from sdgen.markdown import split_front_matter
-from sdgen.personas import load_persona
-from sdgen.prompt import Prompt, compose
-from sdgen.topics import Topic
 from tests.helpers import (
     ANTHROPIC_URL,
     OPENAI_URL,

@@ -9,11 +9,10 @@ import pytest
 import respx
 
 from sdgen.cli import run
+from sdgen.compose import Topic, load_persona
 from sdgen.markdown import split_front_matter
-from sdgen.notes import render_note
-from sdgen.personas import load_persona
-from sdgen.pipeline import check_answer
-from sdgen.topics import Topic
+from sdgen.repair import check_answer
+from sdgen.vault import render_note
 from tests.helpers import OPENAI_URL, answer, answer_about, openai_stream, sent_json
 
 NEW_API = """## 5. 🔌 API Design

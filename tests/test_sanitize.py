@@ -7,8 +7,8 @@ import markdown
 import pytest
 from markdown.extensions.toc import slugify
 
-from sdgen.obsidian import LinkTargets, to_python_markdown
-from sdgen.sanitize import clean_page_html, text_only
+from sdgen.site import clean_page_html, text_only
+from sdgen.vault import LinkTargets, to_python_markdown
 
 EXTENSIONS = ["admonition", "pymdownx.details", "pymdownx.superfences", "tables", "toc",
               "md_in_html", "footnotes"]

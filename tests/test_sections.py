@@ -7,20 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from sdgen.markdown import parse_document
-from sdgen.notes import format_markdown
-from sdgen.personas import load_persona
-from sdgen.pipeline import check_answer
-from sdgen.prompt import compose
-from sdgen.sections import (
+from sdgen.compose import Topic, compose, load_persona
+from sdgen.markdown import format_markdown, parse_document
+from sdgen.repair import (
     SectionTarget,
     ask_for_sections,
+    check_answer,
     extract_sections,
     find_section,
     splice_sections,
     targets_for,
 )
-from sdgen.topics import Topic
 from tests.helpers import TOPIC_OF, answer
 
 SENIOR = load_persona("senior")

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from sdgen.compose import Topic, read_index, seeds_root, topics_from_args
 from sdgen.errors import TopicIndexError
-from sdgen.personas import seeds_root
-from sdgen.topics import Topic, read_index, topics_from_args
 
 
 def _write(tmp_path: Path, name: str, text: str | bytes) -> Path:

@@ -11,7 +11,7 @@ import respx
 
 from sdgen.cli import run
 from sdgen.markdown import split_front_matter
-from sdgen.notes import user_property_lines
+from sdgen.vault import user_property_lines
 from tests.helpers import OPENAI_URL, answer_about, openai_stream
 
 NOTE = Path("out/visual/load-balancer.md")

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from sdgen.check import match_section, validate_document
 from sdgen.cli import run
+from sdgen.compose import Topic, load_persona
 from sdgen.markdown import parse_document
-from sdgen.personas import load_persona
-from sdgen.pipeline import check_answer
-from sdgen.topics import Topic
-from sdgen.validate import match_section, validate_document
+from sdgen.repair import check_answer
 from tests.helpers import TOPIC_OF, answer
 
 PERSONAS = ["obsidian", "emoji", "senior", "visual", "interview"]

@@ -11,9 +11,8 @@ import pytest
 import respx
 
 from sdgen.cli import run
-from sdgen.links import link_vault
-from sdgen.markdown import extract_answer, split_front_matter
-from sdgen.notes import MD_EXTENSIONS, body_hash, format_markdown, front_matter_block
+from sdgen.markdown import MD_EXTENSIONS, extract_answer, format_markdown, split_front_matter
+from sdgen.vault import body_hash, front_matter_block, link_vault
 from tests.helpers import OPENAI_URL, answer, openai_stream, retitled, topic_asked
 
 RELATED = ("\n\nIn production this design also leans on message queues, a load balancer, "

@@ -12,11 +12,51 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import UnknownProviderError
-from .base import Completion, Provider, ProviderSettings, Usage, register_key_variable
-from .defaults import DEFAULT_MODELS
+from ._base import (
+    ATTEMPT_BUDGET,
+    AnswerTimeoutError,
+    AnswerTooLargeError,
+    AttemptBudget,
+    BatchProvider,
+    BatchStatus,
+    Completion,
+    ErrorAnswerError,
+    IncompleteAnswerError,
+    MalformedAnswerError,
+    NotAnAnswerError,
+    Provider,
+    ProviderSettings,
+    TextCallback,
+    Usage,
+    call_with_retries,
+    check_size,
+    clean_text,
+    error_answer,
+    kind_of,
+    known_secrets,
+    one_line,
+    plausible_usage,
+    redact,
+    register_key_variable,
+    register_secret,
+    reservation,
+    url_password,
+)
+from ._defaults import DEFAULT_MODELS
+from ._limits import RateLimiter, TokenBucket
+from ._recording import RecordingProvider, ReplayMissError, ReplayProvider, request_key
 
-__all__ = ["Completion", "Provider", "ProviderSettings", "Usage", "create_provider",
-           "default_model", "provider_names"]
+# The protocol, the shared base and the recordings; the SDK providers themselves load by their
+# entry points (importing an SDK costs start-up time a command may not need).
+__all__ = [
+    "ATTEMPT_BUDGET", "AnswerTimeoutError", "AnswerTooLargeError", "AttemptBudget", "BatchProvider",
+    "BatchStatus", "Completion", "ErrorAnswerError", "IncompleteAnswerError", "MalformedAnswerError",
+    "NotAnAnswerError", "Provider", "ProviderSettings", "RateLimiter", "RecordingProvider",
+    "ReplayMissError", "ReplayProvider", "TextCallback", "TokenBucket", "Usage", "call_with_retries",
+    "check_size", "clean_text", "create_provider", "default_model", "error_answer", "kind_of",
+    "known_secrets", "one_line", "plausible_usage", "provider_names", "redact",
+    "register_key_variable", "register_secret", "request_key", "reservation", "url_password",
+]
 
 GROUP = "sdgen.providers"
 _registry: Mapping[str, EntryPoint] | None = None
