@@ -18,8 +18,8 @@ from wcwidth import wcswidth
 from ..compose import QuestionSpec
 from ..markdown import Document, normalize_title
 
-__all__ = ["Misalignment", "TableMismatch", "acronyms_used", "box_misalignments", "names_topic",
-           "prose",
+__all__ = ["Misalignment", "TableMismatch", "acronyms_used", "box_misalignments", "has_term",
+           "names_topic", "prose",
            "table_mismatches", "topic_key", "unanswered"]
 
 _PLAIN = {"", "text", "txt", "ascii", "plaintext", "plain", "diagram", "none", "art"}
@@ -91,6 +91,11 @@ def _literal(term: str) -> str:
 
 def _has(term: str, text: str) -> bool:
     return _literal(term) in text and _term_pattern(term).search(text) is not None
+
+
+def has_term(term: str, text: str) -> bool:
+    """Whether a casefolded text holds a term, matched as a question's terms are."""
+    return _has(term, text)
 
 
 def addressed(question: QuestionSpec, text: str) -> bool:

@@ -24,7 +24,14 @@ from ._sandbox import (
     RenderLimitError,
     bounded_render,
 )
-from ._schema import DIAGRAM_KIND_TEXT, REQUIREMENT_TEXT, PersonaSpec, QuestionSpec, SectionSpec
+from ._schema import (
+    DIAGRAM_KIND_TEXT,
+    REQUIREMENT_TEXT,
+    PersonaSpec,
+    QuestionSpec,
+    RequirementSpec,
+    SectionSpec,
+)
 from ._topics import MAX_TOPIC_LENGTH, Topic, parse_index, read_index, topics_from_args
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -11,6 +11,7 @@ __all__ = [
     "REQUIREMENT_TEXT",
     "PersonaSpec",
     "QuestionSpec",
+    "RequirementSpec",
     "SectionSpec",
 ]
 
@@ -85,6 +86,105 @@ class QuestionSpec(_Strict):
         return terms
 
 
+class _Rule(_Strict):
+    """What every requirement of a seed says: its id, where it holds, how much it matters and
+    the seed's own words it comes from. ``section`` is a schema section's title; absent, the
+    requirement holds of the whole note. A ``must`` that fails makes the note invalid (its
+    section is repaired); a ``should`` that fails is a finding, shown and reported."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)
+    section: str | None = None
+    severity: Literal["must", "should"]
+    seed: str = Field(min_length=1)
+
+
+class ListItemsRule(_Rule):
+    """Items of the section's outermost lists (of the sub-part whose heading begins with
+    ``under``, when given: "functional requirements", not "non-functional requirements")."""
+
+    check: Literal["list_items"]
+    min: int = Field(default=0, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    under: str | None = None
+
+
+class SubheadingsRule(_Rule):
+    """Headings below the section's own (below the note's title, for the whole note)."""
+
+    check: Literal["subheadings"]
+    min: int = Field(ge=1)
+
+
+class TermsRule(_Rule):
+    """Words the section's text holds: each of ``all`` (a term may offer alternatives,
+    ``memory|ram``) and one of ``any``; terms match as :class:`QuestionSpec` terms do."""
+
+    check: Literal["terms"]
+    all: tuple[str, ...] = ()
+    any: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _some_terms(self) -> TermsRule:
+        terms = [*self.all, *self.any]
+        if not terms or not all(t.strip() and all(a.strip() for a in t.split("|"))
+                                for t in terms):
+            raise ValueError("a terms check needs non-empty terms in 'all' or 'any'")
+        return self
+
+
+class DiagramRule(_Rule):
+    """Diagrams of one kind in the section: ``mermaid`` (any Mermaid diagram that parses),
+    ``mermaid:<type>`` (its declared type: ``sequenceDiagram``, ``C4Context``; or the parser's
+    kind: ``sequence``, ``c4``) or ``ascii_box`` (a fenced diagram of boxes and lines)."""
+
+    check: Literal["diagram"]
+    kind: str = Field(pattern=r"^(mermaid(:[A-Za-z][A-Za-z0-9-]*)?|ascii_box)$")
+    min: int = Field(default=1, ge=1)
+    max: int | None = Field(default=None, ge=1)
+
+
+class TableRule(_Rule):
+    check: Literal["table"]
+    min: int = Field(default=1, ge=1)
+
+
+class CodeRule(_Rule):
+    """Fenced code blocks with a language tag (diagrams and plain text are not code)."""
+
+    check: Literal["code"]
+    min: int = Field(default=1, ge=1)
+
+
+class EndpointsRule(_Rule):
+    """Distinct API endpoints the section names, as ``METHOD /path``."""
+
+    check: Literal["endpoints"]
+    min: int = Field(default=1, ge=1)
+    max: int | None = Field(default=None, ge=1)
+
+
+class HeadingEmojiRule(_Rule):
+    """Each section heading (the section's, or every schema section's) starts with an emoji,
+    after its numbering ("2. 🏗️ Architecture")."""
+
+    check: Literal["heading_emoji"]
+
+
+class MaxWidthRule(_Rule):
+    """Every line of every code block and diagram is at most ``width`` columns as displayed
+    (emoji and wide characters count two)."""
+
+    check: Literal["max_width"]
+    width: int = Field(ge=20)
+
+
+RequirementSpec = Annotated[
+    ListItemsRule | SubheadingsRule | TermsRule | DiagramRule | TableRule | CodeRule
+    | EndpointsRule | HeadingEmojiRule | MaxWidthRule,
+    Field(discriminator="check"),
+]
+
+
 class PersonaSpec(_Strict):
     """The contents of ``prompts/<name>/persona.toml``."""
 
@@ -108,6 +208,7 @@ class PersonaSpec(_Strict):
     default_question: str = ""
     sections: tuple[SectionSpec, ...]
     questions: tuple[QuestionSpec, ...] = ()
+    requirements: tuple[RequirementSpec, ...] = ()
 
     @field_validator("placeholders")
     @classmethod
@@ -124,6 +225,13 @@ class PersonaSpec(_Strict):
             if question.section not in titles:
                 raise ValueError(f"question {question.question!r}: no section titled "
                                  f"{question.section!r}")
+        seen: set[str] = set()
+        for rule in self.requirements:
+            if rule.section is not None and rule.section not in titles:
+                raise ValueError(f"requirement {rule.id!r}: no section titled {rule.section!r}")
+            if rule.id in seen:
+                raise ValueError(f"requirement {rule.id!r} is listed twice")
+            seen.add(rule.id)
         return self
 
     @field_validator("sections")
