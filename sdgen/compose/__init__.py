@@ -51,6 +51,7 @@ __all__ = [
     "Prompt",
     "QuestionSpec",
     "RenderLimitError",
+    "RequirementSpec",
     "SectionSpec",
     "Topic",
     "bounded_render",
