@@ -31,7 +31,7 @@ CASES = [
 
 
 def _tokens(text: str) -> int:
-    return estimate_tokens(text, "bench")[0]
+    return estimate_tokens(text)
 
 
 def main() -> int:

@@ -230,3 +230,52 @@ def test_a_plugins_usage_under_the_cap_is_counted_like_any_other(
                                                                  meta["output_tokens"])
     assert report["estimated_cost_usd"] == pytest.approx(
         (meta["input_tokens"] + meta["output_tokens"]) / 1000)
+
+
+def _cells(line: str) -> list[str]:
+    return re.split(r"\s{2,}", line.strip())
+
+
+def test_the_dry_run_the_cap_and_the_report_agree_to_the_cent(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """One price table, one token estimate and one cost formula: when a server reports the
+    tokens a dry run estimated (and the whole output budget), the dry run's figure for each
+    request, what the cap holds and settles, and run-report.json's cost are the same figure."""
+    # An input token is worth ten cents: one token counted otherwise shows.
+    Path("sdgen.toml").write_text('[prices."m"]\ninput = 100000.0\noutput = 1000.0\n')
+    topics = ["System 0", "A Distributed Message Queue With Many Words In Its Name"]
+    assert run(["generate", *topics, "--model", "m", "--dry-run"]) == 0
+    rows = {cells[0]: cells for line in capsys.readouterr().out.splitlines()
+            if (cells := _cells(line))[0] in topics}
+    tokens = {t: int(rows[t][4].replace(",", "")) for t in topics}
+    budget = {t: int(rows[t][5].replace(",", "")) for t in topics}
+    dry = {t: float(rows[t][6].removeprefix("$")) for t in topics}
+    assert tokens[topics[0]] != tokens[topics[1]]
+
+    def answer_as_estimated(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        topic = topic_of(body)
+        start_stream(handler)
+        handler.wfile.write(chunk(synthetic_note(topic)) + chunk("", "stop") + event(
+            {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+             "choices": [], "usage": {"prompt_tokens": tokens[topic],
+                                      "completion_tokens": budget[topic]}}) + b"data: [DONE]\n\n")
+
+    # Room for the first request's worst case, not for the second's on top of it.
+    cap = dry[topics[0]] + dry[topics[1]] / 2
+    with hostile_server(answer_as_estimated) as (url, requests):
+        code = run(["generate", *topics, "--provider", "openai-compatible", "--base-url", url,
+                    "--model", "m", "--out", "out", "--concurrency", "1",
+                    "--max-cost", f"{cap:.4f}"])
+    assert code == 3 and len(requests) == 1
+    report = json.loads(Path("out/run-report.json").read_text())
+    held = re.search(r"\$([\d.]+) spent, \$0\.0000 in flight, the next request could cost up "
+                     r"to \$([\d.]+)", report["capped"])
+    assert held, report["capped"]
+    written = next(t for t in report["topics"] if t["status"] == "written")
+    assert written["topic"] == topics[0]
+    meta = split_front_matter(Path(written["path"]).read_text())[0]
+    assert (meta["input_tokens"], meta["output_tokens"]) == (tokens[topics[0]], budget[topics[0]])
+    first = [dry[topics[0]], float(held.group(1)), written["cost_usd"],
+             report["estimated_cost_usd"]]
+    assert max(first) - min(first) < 0.005, first
+    assert abs(float(held.group(2)) - dry[topics[1]]) < 0.005, (held.group(2), dry[topics[1]])

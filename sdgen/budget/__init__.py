@@ -4,8 +4,10 @@ spending cap held against every request."""
 from __future__ import annotations
 
 from ._estimate import (
+    METHOD,
     Estimate,
     Price,
+    cost_of,
     default_prices,
     estimate,
     estimate_tokens,
@@ -15,11 +17,13 @@ from ._estimate import (
 from ._spending import CappedProvider, SpendingCap, SpendingCapReached, worst_case
 
 __all__ = [
+    "METHOD",
     "CappedProvider",
     "Estimate",
     "Price",
     "SpendingCap",
     "SpendingCapReached",
+    "cost_of",
     "default_prices",
     "estimate",
     "estimate_tokens",

@@ -1,21 +1,22 @@
-"""Dry-run estimates: input tokens, output budget and cost of a planned call, without calling."""
+"""Prices and dry-run estimates: input tokens, output budget and cost of a planned call, without
+calling; the one cost formula (``Price.cost``) every figure of a run is computed by."""
 
 from __future__ import annotations
 
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..compose import Prompt
+from ..compose import Prompt, estimate_tokens
 
-__all__ = ["Estimate", "Price", "default_prices", "estimate", "estimate_tokens", "price_for",
-           "prices_checked"]
+__all__ = ["METHOD", "Estimate", "Price", "cost_of", "default_prices", "estimate",
+           "estimate_tokens", "price_for", "prices_checked"]
+
+METHOD = "bytes/4"  # how every token estimate is counted (compose.estimate_tokens)
 
 
 class Price(BaseModel):
@@ -24,6 +25,11 @@ class Price(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     input: float = Field(ge=0)
     output: float = Field(ge=0)
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        """The one cost formula: what the dry run, the spending cap, the run report and each
+        note's figure are all computed by, so they agree to the cent."""
+        return (input_tokens * self.input + output_tokens * self.output) / 1e6
 
 
 PRICES_FILE = Path(__file__).resolve().parent / "prices.toml"
@@ -61,27 +67,11 @@ def price_for(model: str, overrides: Mapping[str, Price] | None = None) -> Price
     return None
 
 
-@cache
-def _tiktoken_encoder(model: str) -> Any:
-    """tiktoken's encoder when installed *and* its files are at hand; None otherwise."""
-    try:
-        import tiktoken  # optional: pip install 'sdgen[tokens]'
-
-        try:
-            return tiktoken.encoding_for_model(model)
-        except KeyError:
-            return tiktoken.get_encoding("o200k_base")
-    except Exception:  # not installed, or offline without its cached encoding files
-        return None
-
-
-def estimate_tokens(text: str, model: str) -> tuple[int, str]:
-    """Tokens in a text, and how they were counted."""
-    if model.startswith(("gpt-", "o1", "o3", "o4")) and (encoder := _tiktoken_encoder(model)):
-        return len(encoder.encode(text)), "tiktoken"
-    # About four bytes of UTF-8 per token: English runs near four characters a token, and emoji
-    # and box-drawing characters (3-4 bytes) cost about a token each.
-    return math.ceil(len(text.encode("utf-8")) / 4), "bytes/4"
+def cost_of(model: str, input_tokens: int, output_tokens: int,
+            prices: Mapping[str, Price] | None = None) -> float | None:
+    """What a model's tokens cost at its price (None: its price is not known)."""
+    price = price_for(model, prices)
+    return price.cost(input_tokens, output_tokens) if price else None
 
 
 @dataclass(frozen=True)
@@ -106,15 +96,14 @@ def estimate(prompt: Prompt, model: str, prices: Mapping[str, Price] | None = No
     (earlier answers, not yet written, counted at a quarter of the output budget each)."""
     budget = prompt.config.max_tokens
     text = "\n".join([*(m.content for m in prompt.messages), *prompt.script])
-    _, method = estimate_tokens(text, model)
     tokens = 0
     sent = [m.content for m in prompt.messages]
     for turn, user in enumerate(["", *prompt.script]):
         if user:
             sent.append(user)
-        tokens += estimate_tokens("\n".join(sent), model)[0] + turn * (budget // 4)
+        # The first turn is exactly what the spending cap holds for it (input_tokens_held).
+        tokens += estimate_tokens("\n".join(sent)) + turn * (budget // 4)
     turns = 1 + len(prompt.script)
-    price = price_for(model, prices)
-    cost = (tokens * price.input + turns * budget * price.output) / 1e6 if price else None
     return Estimate(prompt.topic.title, prompt.persona, len(prompt.messages) + len(prompt.script),
-                    len(text), tokens, turns * budget, method, cost)
+                    len(text), tokens, turns * budget, METHOD,
+                    cost_of(model, tokens, turns * budget, prices))

@@ -24,8 +24,9 @@ __all__ = ["CappedProvider", "SpendingCap", "SpendingCapReached", "worst_case"]
 
 
 def worst_case(prompt: Prompt, price: Price) -> float:
-    """The most one request can cost: its input (UTF-8 bytes / 4) and its whole output budget."""
-    return (prompt.input_tokens_held * price.input + prompt.config.max_tokens * price.output) / 1e6
+    """The most one request can cost: its input (as a dry run estimates it) and its whole output
+    budget."""
+    return price.cost(prompt.input_tokens_held, prompt.config.max_tokens)
 
 
 class SpendingCap:
@@ -68,9 +69,7 @@ class SpendingCap:
         the run report, the note): the server's where the request allows it, else what its
         text shows (see ``plausible_usage``), so a server that reports nothing, too little or
         an absurd amount neither widens the cap nor stops the run."""
-        usage = completion.usage
-        return (usage.input_tokens * self.price.input
-                + usage.output_tokens * self.price.output) / 1e6
+        return self.price.cost(completion.usage.input_tokens, completion.usage.output_tokens)
 
 
 class _RequestBudget:

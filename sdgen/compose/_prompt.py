@@ -30,6 +30,7 @@ __all__ = [
     "Prompt",
     "compose",
     "compose_followup",
+    "estimate_tokens",
     "output_budget",
     "render_note_template",
     "render_template",
@@ -37,6 +38,14 @@ __all__ = [
 ]
 
 Role = Literal["system", "user", "assistant"]
+
+
+def estimate_tokens(text: str) -> int:
+    """Tokens in a text at four UTF-8 bytes each (rounded up): the one estimate the dry run,
+    rate and spending limits, and usage a server did not report all count by. English runs
+    near four characters a token; emoji and box-drawing characters (3-4 bytes) about one each,
+    so it overestimates most text, as a cap should."""
+    return -(-len(text.encode("utf-8", "surrogatepass")) // 4)
 
 
 @dataclass(frozen=True)
@@ -106,8 +115,8 @@ class Prompt:
     @property
     def input_tokens_held(self) -> int:
         """Its input in tokens at four UTF-8 bytes each: what rate and spending limits hold for
-        it before the provider has counted (an overestimate for most English text)."""
-        return sum(len(m.content.encode("utf-8")) for m in self.messages) // 4
+        it before the provider has counted, and what a dry run shows (see ``estimate_tokens``)."""
+        return estimate_tokens("\n".join(m.content for m in self.messages))
 
 
 def _environment(persona: Persona) -> BoundedEnvironment:

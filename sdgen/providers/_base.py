@@ -19,7 +19,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from ..compose import CallConfig, Prompt
+from ..compose import CallConfig, Prompt, estimate_tokens
 from ..errors import AuthenticationError, ProviderCallError, ProviderError, SdgenError
 from ._limits import RateLimiter
 
@@ -121,7 +121,7 @@ def plausible_usage(reported: Usage, prompt: Prompt, text: str, provider: str) -
     budget (or the text's estimate, for a server that ran past the budget). A figure missing,
     zero, or outside those bounds (10¹⁵ tokens, 1e300) is replaced by the estimate."""
     held = prompt.input_tokens_held
-    shown = -(-len(text.encode("utf-8", "surrogatepass")) // 4)
+    shown = estimate_tokens(text)
     counted = Usage(
         _believed(reported.input_tokens, held, held // _UNDER,
                   held * _INPUT_SLACK + _INPUT_OVERHEAD),

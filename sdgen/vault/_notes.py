@@ -26,7 +26,7 @@ import yaml
 from .._files import atomic_write, inside, safe_segment
 from .._memory import release_free_memory
 from .._version import __version__
-from ..budget import Price, price_for
+from ..budget import Price, cost_of
 from ..check import DEFAULT_OPTIONS, Report, ValidationOptions, acronyms_used, validate_document
 from ..compose import Message, Persona, PersonaSpec, Prompt, Topic, load_persona
 from ..errors import NoteChangedError, NoteError, OutputError, RunStoppedError
@@ -317,14 +317,10 @@ def note_front_matter(draft: NoteDraft, digest: str) -> dict[str, Any]:
 
 
 def _cost(completions: Sequence[Completion], prices: Mapping[str, Price]) -> float | None:
-    total = 0.0
-    for completion in completions:
-        price = price_for(completion.model, prices)
-        if price is None:
-            return None
-        total += (completion.usage.input_tokens * price.input
-                  + completion.usage.output_tokens * price.output) / 1e6
-    return total
+    """What a note's calls cost at their models' prices (None: a price is not known)."""
+    costs = [cost_of(c.model, c.usage.input_tokens, c.usage.output_tokens, prices)
+             for c in completions]
+    return None if None in costs else sum((c or 0.0 for c in costs), 0.0)
 
 
 def _save_draft(out: Path, final_path: Path, draft: NoteDraft, digest: str | None = None) -> Path:
