@@ -52,6 +52,7 @@ __all__ = [
     "Prompt",
     "QuestionSpec",
     "RenderLimitError",
+    "RequirementSpec",
     "SectionSpec",
     "Topic",
     "bounded_render",
