@@ -27,9 +27,9 @@ from ._diagrams import (
 )
 from ._requirements import (
     CheckedReport,
+    Checklist,
     RequirementResult,
-    checks_tally,
-    requirement_findings,
+    checklist,
     validate_document,
 )
 from ._validate import (
@@ -50,6 +50,7 @@ __all__ = [
     "DEFAULT_OPTIONS",
     "MERMAID_DIR",
     "CheckedReport",
+    "Checklist",
     "DiagramCheckUnavailableError",
     "DiagramFindings",
     "LocatedSection",
@@ -65,7 +66,7 @@ __all__ = [
     "box_misalignments",
     "check_diagrams",
     "check_mermaid",
-    "checks_tally",
+    "checklist",
     "engine_version",
     "ensure_engine",
     "friendly_kind",
@@ -74,7 +75,6 @@ __all__ = [
     "match_section",
     "names_topic",
     "prose",
-    "requirement_findings",
     "table_mismatches",
     "topic_key",
     "unanswered",

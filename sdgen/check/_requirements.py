@@ -30,8 +30,7 @@ from ._validate import (
 )
 from ._validate import validate_document as validate_schema
 
-__all__ = ["CheckedReport", "RequirementResult", "checks_tally", "requirement_findings",
-           "validate_document"]
+__all__ = ["CheckedReport", "Checklist", "RequirementResult", "checklist", "validate_document"]
 
 _PLAIN_INFOS = {"", "text", "txt", "ascii", "plaintext", "plain", "diagram", "none", "art"}
 _NOT_CODE = _PLAIN_INFOS | {"mermaid", "markdown", "md", "excalidraw", "plantuml", "puml", "dot",
@@ -75,17 +74,22 @@ class CheckedReport(Report):
         return {**super().as_json(), "requirements": [r.as_json() for r in self.requirements]}
 
 
-def requirement_findings(report: Report) -> list[RequirementResult]:
-    """The requirements a note does not meet (its ``should`` findings, once it is valid)."""
-    return [r for r in getattr(report, "requirements", []) if not r.ok]
+@dataclass(frozen=True)
+class Checklist:
+    """How a note stands against its persona's requirements: the tally (``14/16``, None when
+    the persona lists none) and the requirements it does not meet (its ``should`` findings,
+    once it is valid)."""
+
+    tally: str | None
+    findings: tuple[RequirementResult, ...]
 
 
-def checks_tally(report: Report | None) -> str | None:
-    """How many of the persona's requirements a note meets, as ``14/16`` (None: it has none)."""
+def checklist(report: Report | None) -> Checklist:
     results: list[RequirementResult] = getattr(report, "requirements", [])
     if not results:
-        return None
-    return f"{sum(1 for r in results if r.ok)}/{len(results)}"
+        return Checklist(None, ())
+    held = sum(1 for r in results if r.ok)
+    return Checklist(f"{held}/{len(results)}", tuple(r for r in results if not r.ok))
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the topic to compose it for (default: Design a URL shortener)")
     show.add_argument("--question", help="a specific question, for personas that take one")
     show.add_argument("--repairs", action="store_true", help="list the seed's mojibake repairs")
+    show.add_argument("--requirements", action="store_true",
+                      help="list the seed's instructions the note is checked against")
     show.add_argument("--personas-dir", type=_path, action="append",
                       help="an extra folder of personas (repeatable)")
 

@@ -33,6 +33,12 @@ def _cmd_personas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for fix in persona.seed_fixes:
             print(fix.describe(), file=out)
         return 0
+    if args.requirements:
+        if not persona.spec.requirements:
+            print(f"{persona.name}: no requirements listed in its persona.toml", file=out)
+        for rule in persona.spec.requirements:
+            print(rule.describe(), file=out)
+        return 0
     prompt = compose(persona, Topic(args.topic, question=args.question))
     print(prompt.system, end="", file=out)
     return 0

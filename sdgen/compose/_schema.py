@@ -97,6 +97,17 @@ class _Rule(_Strict):
     severity: Literal["must", "should"]
     seed: str = Field(min_length=1)
 
+    def describe(self) -> str:
+        """One line of the checklist: id, severity, where, the check with its parameters, and
+        the seed's words."""
+        given = self.model_dump(exclude={"id", "section", "severity", "seed"},
+                                exclude_defaults=True)
+        check = str(given.pop("check", ""))
+        params = " ".join(f"{k}={', '.join(v) if isinstance(v, tuple) else v}"
+                          for k, v in given.items())
+        return (f"{self.id:32} {self.severity:6} {self.section or '(whole note)'}: "
+                f"{check}{' ' + params if params else ''}  \u2190 {self.seed!r}")
+
 
 class ListItemsRule(_Rule):
     """Items of the section's outermost lists (of the sub-part whose heading begins with

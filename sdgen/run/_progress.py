@@ -23,6 +23,12 @@ def _tokens(characters: int) -> int:
     return characters // 4  # a live estimate; usage from the provider replaces it at the end
 
 
+def _findings(outcome: TopicOutcome) -> str:
+    """How many of the persona's requirements a written note does not meet: " (2 findings)"."""
+    count = len(outcome.findings) if outcome.status == "written" else 0
+    return f" ({count} finding{'s' if count != 1 else ''})" if count else ""
+
+
 class PlainDisplay:
     """One line per finished topic, no control characters: for CI logs and pipes."""
 
@@ -43,7 +49,7 @@ class PlainDisplay:
         where = f" -> {outcome.path}" if outcome.path else ""
         why = f": {outcome.reason}" if outcome.reason and outcome.reason != "unchanged" else ""
         print(f"[{self.done}/{self.total}] {_MARK[outcome.status]:7} {outcome.topic.title}"
-              f"{where}{why}", file=self.stream, flush=True)
+              f"{_findings(outcome)}{where}{why}", file=self.stream, flush=True)
 
     def close(self) -> None:
         pass

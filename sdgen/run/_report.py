@@ -94,7 +94,8 @@ class RunResult:
                  "path": str(o.path) if o.path else None, "reason": o.reason or None,
                  "calls": o.calls, "input_tokens": o.input_tokens,
                  "output_tokens": o.output_tokens,
-                 "cost_usd": round(o.cost, 6) if o.cost is not None else None}
+                 "cost_usd": round(o.cost, 6) if o.cost is not None else None,
+                 "findings": [f.as_json() for f in o.findings]}
                 for o in self.outcomes
             ],
         }

@@ -27,7 +27,7 @@ from .._files import atomic_write, inside, safe_segment
 from .._memory import release_free_memory
 from .._version import __version__
 from ..budget import Price, cost_of
-from ..check import DEFAULT_OPTIONS, Report, ValidationOptions, acronyms_used, validate_document
+from ..check import DEFAULT_OPTIONS, Report, ValidationOptions, acronyms_used, checklist, validate_document
 from ..compose import Message, Persona, PersonaSpec, Prompt, Topic, load_persona
 from ..errors import NoteChangedError, NoteError, OutputError, RunStoppedError
 from ..markdown import format_markdown, parse_document, split_front_matter
@@ -225,6 +225,7 @@ class TopicOutcome:
     output_tokens: int = 0
     calls: int = 0
     cost: float | None = None
+    findings: tuple[Any, ...] = ()  # the requirements the note does not meet (RequirementResult)
 
 
 def public_url(url: str | None) -> str | None:
@@ -312,6 +313,7 @@ def note_front_matter(draft: NoteDraft, digest: str) -> dict[str, Any]:
         "prompt_hash": draft.prompt_hash,
         "input_hash": digest,
         "tags": _merged(tags),
+        "checks": checklist(draft.report).tally,  # the persona's requirements it meets: "14/16"
     }
     return {k: v for k, v in meta.items() if v is not None}
 
@@ -396,6 +398,7 @@ def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
         "output_tokens": draft.output_tokens,
         "calls": len(draft.completions),
         "cost": _cost(draft.completions, prices or {}),
+        "findings": checklist(draft.report).findings,
     }
     if stopping is not None and stopping.is_set():
         raise RunStoppedError("the run stopped before this note was written")
