@@ -238,7 +238,8 @@ def collect(out: Path | None = None, display: RunDisplay | None = None,
         its_own = settings.model_copy(update={"provider": state.provider, "model": state.model})
         cap = SpendingCap(settings.max_cost, _price(its_own)) if settings.max_cost else None
         collected.append((state, _run_async(collect_batches(
-            state, _batch_provider(state, settings), folder, call_config(settings), display, cap))))
+            state, _batch_provider(state, settings), folder, call_config(settings),
+            answer_policy(settings), display, cap, settings.prices))))
     return collected
 
 

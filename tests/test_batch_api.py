@@ -12,7 +12,7 @@ import pytest
 import respx
 
 from sdgen.cli import run
-from tests.helpers import answer
+from tests.helpers import OPENAI_URL, answer, openai_stream
 
 CARD = answer("visual_valid.md")
 # Three topics the card is about (a note must name its topic).
@@ -175,7 +175,8 @@ def test_a_batch_the_spending_cap_does_not_cover_is_not_sent(
 
 
 def _submit_openai(httpx2_mock: respx.Router, topics: list[str], batch_id: str = "batch_abc",
-                   output: str = "file-out", code: int = 0) -> list[dict[str, Any]]:
+                   output: str = "file-out", code: int = 0,
+                   persona: str = "visual") -> list[dict[str, Any]]:
     """Submit ``topics`` to a mocked OpenAI Batch API that has ended at once; the lines sent."""
     uploaded: list[dict[str, Any]] = []
 
@@ -189,7 +190,7 @@ def _submit_openai(httpx2_mock: respx.Router, topics: list[str], batch_id: str =
     httpx2_mock.post("https://api.openai.com/v1/files").mock(side_effect=upload)
     httpx2_mock.post("https://api.openai.com/v1/batches").mock(
         return_value=httpx.Response(200, json={**_openai_batch("validating"), "id": batch_id}))
-    assert run(["generate", *topics, "--persona", "visual", "--out", "out",
+    assert run(["generate", *topics, "--persona", persona, "--out", "out",
                 "--batch-api"]) == code
     if code:
         return uploaded
@@ -381,3 +382,33 @@ def test_anthropic_one_bad_result_line_loses_only_its_topic(
     state = _state("msgbatch_1")
     assert state["collected_at"] is None
     assert [t["title"] for t in state["topics"]] == ["Load Balancer Beta"]
+
+
+# A Rate Limiter note whose architecture diagram Mermaid's parser refuses (an unquoted "(").
+UNPARSED = answer("obsidian_valid.md").replace(
+    "flowchart LR\n    C[Clients] --> LB[Azure Front Door]",
+    "flowchart LR\n    C[Clients] --> LB[Load Balancer (L7)] --> B", 1)
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["off", "on"])
+def test_collect_checks_diagrams_as_sdgen_toml_says(httpx2_mock: respx.Router,
+                                                    check: bool) -> None:
+    """batch collect judges answers by the settings every command resolves: with
+    `diagram_check = false` in sdgen.toml a diagram Mermaid cannot parse is written as a note,
+    as generate would write it; on, it is asked again and, never parsing, kept as a draft."""
+    assert answer("obsidian_valid.md") != UNPARSED
+    Path("sdgen.toml").write_text(f"diagram_check = {str(check).lower()}\n")
+    lines = _submit_openai(httpx2_mock, ["Rate Limiter"], persona="obsidian")
+    _openai_results(httpx2_mock, [{"id": "req", "custom_id": lines[0]["custom_id"],
+                                   "error": None, "response": {"status_code": 200,
+                                                               "request_id": "r",
+                                                               "body": _chat(UNPARSED)}}])
+    note = Path("out/obsidian/rate-limiter.md")
+    if check:  # the repair is asked online, and gets the same diagram again
+        repair = httpx2_mock.post(OPENAI_URL).mock(side_effect=lambda r: openai_stream(UNPARSED))
+        assert run(["batch", "collect", "--out", "out"]) == 1
+        assert not note.exists() and repair.call_count >= 1
+        assert Path("out/_drafts/obsidian/rate-limiter.report.json").is_file()
+    else:  # nothing is mocked for a repair: one asked for would fail the topic
+        assert run(["batch", "collect", "--out", "out"]) == 0
+        assert "LB[Load Balancer (L7)]" in note.read_text()

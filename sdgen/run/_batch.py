@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .._files import atomic_write, inside, safe_segment
-from ..budget import CappedProvider, SpendingCap, SpendingCapReached
+from ..budget import CappedProvider, Price, SpendingCap, SpendingCapReached
 from ..compose import CallConfig, Topic, load_persona
 from ..errors import (
     AnswerRejectedError,
@@ -225,15 +225,18 @@ def _stray(state: BatchState, answers: dict[str, Completion | str]) -> None:
 
 
 async def collect_batches(state: BatchState, provider: Provider, out: Path, config: CallConfig,
-                          display: RunDisplay | None = None,
-                          cap: SpendingCap | None = None) -> RunResult | None:
+                          policy: AnswerPolicy, display: RunDisplay | None = None,
+                          cap: SpendingCap | None = None,
+                          prices: Mapping[str, Price] | None = None) -> RunResult | None:
     """Validate, repair and write an ended batch's answers; None while it is still running.
-    Online repairs are held against the spending cap, when one is set."""
+    ``policy`` is the run's (what a valid answer is: its checks, as the settings resolve them);
+    how hard it tries is what the batch was submitted with. Online repairs are held against
+    the spending cap, when one is set; ``prices`` are the run's, for each note's cost."""
     started = time.monotonic()
     batcher = _batchable(provider)
     repairer = CappedProvider(provider, cap) if cap else provider
     result = RunResult()
-    policy = AnswerPolicy(state.attempts, state.continuations)
+    policy = replace(policy, answers_per_topic=state.attempts, continuations=state.continuations)
     try:
         status = await batcher.batch_status(state.batch_id)
         if not status.ended:
@@ -249,7 +252,7 @@ async def collect_batches(state: BatchState, provider: Provider, out: Path, conf
             else:
                 outcome, capped = await _collect_one(
                     job, entry, answers.get(entry.custom_id), state.batch_id, repairer, out,
-                    policy)
+                    policy, prices)
             result.capped = result.capped or capped
             result.outcomes.append(outcome)
             entry.failed = outcome.reason if outcome.status == "failed" else None
@@ -268,8 +271,8 @@ async def collect_batches(state: BatchState, provider: Provider, out: Path, conf
 
 
 async def _collect_one(job: TopicJob, entry: BatchTopic, answer: Completion | str | None,
-                       batch_id: str, provider: Provider, out: Path,
-                       policy: AnswerPolicy) -> tuple[TopicOutcome, str | None]:
+                       batch_id: str, provider: Provider, out: Path, policy: AnswerPolicy,
+                       prices: Mapping[str, Price] | None) -> tuple[TopicOutcome, str | None]:
     """One topic's batch answer, checked, repaired online if it must be, and written; with the
     spending cap's message when a repair could not be asked for under it."""
     problem = answer if isinstance(answer, str) else None
@@ -302,4 +305,4 @@ async def _collect_one(job: TopicJob, entry: BatchTopic, answer: Completion | st
         capped = str(exc)  # the answer paid for is kept as it stands (a draft if invalid)
     except ProviderError as exc:  # an online repair that failed
         return TopicOutcome(job.topic, "failed", reason=str(exc)), None
-    return save_note(out, job.path, draft, entry.input_hash), capped
+    return save_note(out, job.path, draft, entry.input_hash, prices), capped
