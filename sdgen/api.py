@@ -28,6 +28,7 @@ from .providers import (
     ReplayProvider,
     create_provider,
     default_model,
+    key_variable,
     known_secrets,
     provider_names,
     register_secret,
@@ -86,13 +87,23 @@ def _run_async(main: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, main).result()
 
 
+# The base URL each built-in provider's SDK reads from the environment when none is given.
+_SDK_BASE_URL = {"openai": "OPENAI_BASE_URL", "openai-compatible": "OPENAI_BASE_URL",
+                 "anthropic": "ANTHROPIC_BASE_URL"}
+
+
 def provider_settings(settings: Settings) -> ProviderSettings:
-    """How to reach the configured provider (its key is read from its own variable)."""
+    """How to reach the configured provider: its key read from its own variable, in the
+    process's environment or else the settings' .env layer (which never enters os.environ)."""
     limiter = RateLimiter(settings.rpm, settings.tpm)
-    register_secret(url_password(settings.base_url))
+    variable = key_variable(settings.provider)
+    key = settings.variable(variable) if variable else None
+    base_url = settings.base_url or settings.variable(_SDK_BASE_URL.get(settings.provider, ""))
+    for secret in (key, url_password(base_url)):
+        register_secret(secret)
     return ProviderSettings(
-        provider=settings.provider, model=settings.model, base_url=settings.base_url,
-        stream=settings.stream, call=call_config(settings),
+        provider=settings.provider, model=settings.model, base_url=base_url or None,
+        api_key=key or None, stream=settings.stream, call=call_config(settings),
         limiter=limiter if limiter.active else None,
     )
 

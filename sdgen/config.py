@@ -4,6 +4,8 @@
     a .env file in the working directory) > sdgen.toml > defaults
 
 API keys follow the same environment rule: a key in `.env` is used when the process has none.
+The `.env` file is a layer read into the settings value (``Settings.variable``), never into
+``os.environ``: a library caller's process environment is left exactly as it was.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .budget import Price
 from .errors import ConfigError
+from .providers import register_secret, url_password
 
 __all__ = ["CONFIG_FILE", "ENV_FIELDS", "ENV_PREFIX", "Settings", "load_settings", "note_layer",
            "with_overrides"]
@@ -57,6 +60,20 @@ class Settings(BaseModel):
     personas_dir: list[Path] = []
     max_cost: float | None = Field(default=None, gt=0)  # US dollars: no request past it starts
     prices: dict[str, Price] = {}  # per million tokens, for dry-run cost estimates
+    # The working directory's .env, as read when these settings were resolved: below the
+    # process's environment, and never written into it.
+    _dotenv: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def variable(self, name: str) -> str | None:
+        """An environment variable as these settings see it: the process's, else the .env
+        file's (where providers' API keys are looked up)."""
+        return os.environ[name] if name in os.environ else self._dotenv.get(name)
+
+    def with_dotenv(self, values: Mapping[str, str]) -> Settings:
+        """These settings, with the variables of a .env file to look keys up in."""
+        copy = self.model_copy()
+        copy._dotenv = dict(values)
+        return copy
 
 
 # Every setting but the price table (a table has no sensible one-variable form) reads SDGEN_<NAME>.
@@ -67,7 +84,8 @@ def with_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Settings
     """Settings with some values replaced (library callers' keyword arguments), validated."""
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings.model_validate({**settings.model_dump(), **given})
+        return Settings.model_validate({**settings.model_dump(), **given}).with_dotenv(
+            settings._dotenv)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
@@ -117,25 +135,23 @@ def note_layer(meta: Mapping[str, Any], known_providers: Collection[str],
     return layer
 
 
-def load_env_file(path: Path) -> set[str]:
-    """Read a .env file into the environment, below what the environment already holds (a real
-    variable always wins); the names it set. Keys read from it are redacted like any other."""
+def load_env_file(path: Path) -> dict[str, str]:
+    """The variables a .env file sets ({} when there is none). Nothing is written into the
+    environment: they are a layer of the settings, below the process's variables. Every value
+    that is a key (a name ending in KEY) or a base URL's password is redacted like any other."""
     if not path.is_file():
-        return set()
+        return {}
     try:
         from dotenv import dotenv_values
     except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
-        return set()
+        return {}
     try:
-        values = dotenv_values(path)
+        values = {k: v for k, v in dotenv_values(path).items() if v is not None}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    loaded = set()
     for name, value in values.items():
-        if value is not None and name not in os.environ:
-            os.environ[name] = value
-            loaded.add(name)
-    return loaded
+        register_secret(value if name.endswith("KEY") else url_password(value))
+    return values
 
 
 def load_settings(
@@ -148,10 +164,11 @@ def load_settings(
     front matter gives (see :func:`note_layer`)."""
     config_path = (cwd or Path.cwd()) / CONFIG_FILE
     env_file = (cwd or Path.cwd()) / ENV_FILE
-    from_env_file = load_env_file(env_file) if env is None else set()
+    dotenv = load_env_file(env_file) if env is None else {}
+    from_env_file = {name for name in dotenv if name not in os.environ}
     layers = [
         ("sdgen.toml", _from_file(config_path)),
-        ("environment", _from_env(os.environ if env is None else env)),
+        ("environment", _from_env({**dotenv, **os.environ} if env is None else env)),
         ("note front matter", dict(note or {})),
         ("command line", {k: v for k, v in (cli or {}).items() if v is not None}),
     ]
@@ -161,7 +178,7 @@ def load_settings(
         merged.update(values)
         sources.update(dict.fromkeys(values, source))
     try:
-        return Settings.model_validate(merged), sources
+        return Settings.model_validate(merged).with_dotenv(dotenv), sources
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])

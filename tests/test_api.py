@@ -39,3 +39,35 @@ def test_generate_and_build_a_site_where_an_event_loop_runs(tmp_path: Path) -> N
         return result.ok, site.clean
 
     assert asyncio.run(notebook_cell()) == (True, True)
+
+
+DOTENV_KEY = "sk-proj-dotenv-TESTKEY-000000000"
+
+
+def test_a_library_call_leaves_the_environment_as_it_was(httpx2_mock: respx.Router) -> None:
+    """A .env is a layer of the settings, not of the process: its key reaches the request and
+    is redacted, its SDGEN_ settings apply, and os.environ is the same before and after."""
+    import os
+
+    import httpx
+
+    Path(".env").write_text(f"OPENAI_API_KEY={DOTENV_KEY}\nSDGEN_PERSONA=senior\n"
+                            "SDGEN_OUT=from-dotenv\n")
+    before = dict(os.environ)
+    settings, sources = sdgen.load_settings()
+    assert dict(os.environ) == before
+    assert settings.persona == "senior" and sources["persona"] == "environment"
+    sent: list[str] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers["authorization"])
+        return openai_stream(answer("senior_valid.md") + f"\nThe key is {DOTENV_KEY}\n")
+
+    httpx2_mock.post(OPENAI_URL).mock(side_effect=reply)
+    result = sdgen.generate(["Consistent Hashing"])
+    assert dict(os.environ) == before
+    assert sent == [f"Bearer {DOTENV_KEY}"] and result.ok
+    assert result.outcomes[0].path == Path("from-dotenv/senior/consistent-hashing.md")
+    for path in Path("from-dotenv").rglob("*"):
+        if path.is_file():
+            assert DOTENV_KEY[:16] not in path.read_text(errors="replace"), path

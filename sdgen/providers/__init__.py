@@ -53,8 +53,8 @@ __all__ = [
     "BatchStatus", "Completion", "ErrorAnswerError", "IncompleteAnswerError", "MalformedAnswerError",
     "NotAnAnswerError", "Provider", "ProviderSettings", "RateLimiter", "RecordingProvider",
     "ReplayMissError", "ReplayProvider", "TextCallback", "TokenBucket", "Usage", "call_with_retries",
-    "check_size", "clean_text", "create_provider", "default_model", "error_answer", "kind_of",
-    "known_secrets", "one_line", "plausible_usage", "provider_names", "redact",
+    "check_size", "clean_text", "create_provider", "default_model", "error_answer", "key_variable",
+    "kind_of", "known_secrets", "one_line", "plausible_usage", "provider_names", "redact",
     "register_key_variable", "register_secret", "request_key", "reservation", "url_password",
 ]
 
@@ -81,6 +81,13 @@ def default_model(name: str) -> str | None:
     entry = _entry_points().get(name)
     model = getattr(entry.load(), "default_model", None) if entry else None
     return model if isinstance(model, str) else None
+
+
+def key_variable(name: str) -> str | None:
+    """The environment variable a provider reads its API key from (None: none, or unknown)."""
+    entry = _entry_points().get(name)
+    variable = getattr(entry.load(), "key_env", None) if entry else None
+    return variable if isinstance(variable, str) else None
 
 
 def create_provider(settings: ProviderSettings) -> Provider:
