@@ -279,8 +279,11 @@ def check_requirements(doc: Document, spec: PersonaSpec,
                          else "not applicable: the optional section is not in the note")))
             continue
         wrong, at = _evaluate(doc, span, rule, located, options)
+        # A rule of the whole note that fails at a section's heading is that section's to mend.
+        section = rule.section or next((spec.sections[s.spec_index].title for s in located
+                                        if wrong and s.heading.line == at), None)
         results.append(RequirementResult(
-            id=rule.id, severity=rule.severity, ok=wrong is None, section=rule.section,
+            id=rule.id, severity=rule.severity, ok=wrong is None, section=section,
             line=_line(doc, at) if at is not None else None,
             message=f"{wrong} (seed: {rule.seed})" if wrong else rule.seed))
     return results
