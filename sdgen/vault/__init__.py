@@ -15,7 +15,8 @@ from ._indexes import (
     write_home,
     write_index,
 )
-from ._links import LinkReport, VaultNote, link_text, link_vault, read_vault
+from ._links import LinkReport, link_text, link_vault
+from ._names import VaultNote, read_vault
 from ._notes import (
     DRAFTS,
     INDEX_NOTE,
