@@ -12,7 +12,28 @@ from __future__ import annotations
 from importlib import import_module
 
 from ._version import __version__
-from .errors import SdgenError
+from .errors import (  # the error tree is light, and loaded with the package
+    AnswerRejectedError,
+    AuthenticationError,
+    ConfigError,
+    DiagramCheckUnavailableError,
+    MissingKeyError,
+    NoteChangedError,
+    NoteError,
+    OutputError,
+    PersonaError,
+    ProviderCallError,
+    ProviderError,
+    ReadOnlyFileError,
+    ReplayMissError,
+    RunStoppedError,
+    SdgenError,
+    SectionNotFoundError,
+    SiteError,
+    SpendingCapReached,
+    TopicIndexError,
+    UnknownProviderError,
+)
 
 TYPE_CHECKING = False  # typing itself is not imported: it is a tenth of the start-up time
 if TYPE_CHECKING:
@@ -30,11 +51,14 @@ if TYPE_CHECKING:
         submit,
         validate_note,
     )
+    from .budget import Estimate
     from .check import Report
     from .compose import Persona, Prompt, Topic, compose, list_personas, load_persona, read_index
     from .config import Settings, load_settings
     from .providers import Completion, Provider, ProviderSettings
-    from .run import RunResult, TopicOutcome
+    from .run import ChatIO, RegenResult, RunDisplay, RunResult, TopicOutcome
+    from .site import SiteResult
+    from .vault import LinkReport
 
 # Where each public name lives.
 _HOMES = {
@@ -44,8 +68,11 @@ _HOMES = {
                      "read_index"], "compose"),
     **dict.fromkeys(["Settings", "load_settings"], "config"),
     **dict.fromkeys(["Completion", "Provider", "ProviderSettings"], "providers"),
-    **dict.fromkeys(["RunResult", "TopicOutcome"], "run"),
+    **dict.fromkeys(["ChatIO", "RegenResult", "RunDisplay", "RunResult", "TopicOutcome"], "run"),
+    "Estimate": "budget",
+    "LinkReport": "vault",
     "Report": "check",
+    "SiteResult": "site",
 }
 
 
@@ -63,17 +90,42 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AnswerRejectedError",
+    "AuthenticationError",
+    "ChatIO",
     "Completion",
+    "ConfigError",
+    "DiagramCheckUnavailableError",
+    "Estimate",
+    "LinkReport",
+    "MissingKeyError",
+    "NoteChangedError",
+    "NoteError",
+    "OutputError",
     "Persona",
+    "PersonaError",
     "Prompt",
     "Provider",
+    "ProviderCallError",
+    "ProviderError",
     "ProviderSettings",
+    "ReadOnlyFileError",
+    "RegenResult",
+    "ReplayMissError",
     "Report",
+    "RunDisplay",
     "RunResult",
+    "RunStoppedError",
     "SdgenError",
+    "SectionNotFoundError",
     "Settings",
+    "SiteError",
+    "SiteResult",
+    "SpendingCapReached",
     "Topic",
+    "TopicIndexError",
     "TopicOutcome",
+    "UnknownProviderError",
     "__version__",
     "batches",
     "build_site",

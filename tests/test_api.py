@@ -16,6 +16,48 @@ def test_every_public_name_is_exported() -> None:
         assert hasattr(sdgen, name), name
 
 
+def _subclasses(cls: type) -> set[type]:
+    return {sub for direct in cls.__subclasses__() for sub in {direct, *_subclasses(direct)}}
+
+
+def test_the_results_the_inputs_and_every_error_are_exported() -> None:
+    import sdgen.api
+    import sdgen.errors
+
+    wanted = {"RunResult", "RegenResult", "LinkReport", "SiteResult", "Estimate", "TopicOutcome",
+              "Report", "ChatIO", "RunDisplay"}
+    errors = {c.__name__ for c in _subclasses(sdgen.errors.SdgenError)
+              if c.__module__.startswith("sdgen.")}
+    assert len(errors) >= 19
+    assert wanted | errors | {"SdgenError"} <= set(sdgen.__all__)
+    for name in errors:
+        assert issubclass(getattr(sdgen, name), sdgen.SdgenError)
+
+
+def test_a_typed_caller_type_checks_under_mypy_strict(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    caller = tmp_path / "caller.py"
+    caller.write_text(
+        "from pathlib import Path\n\nimport sdgen\n\n\n"
+        "def notes(topics: list[str]) -> list[Path]:\n"
+        "    try:\n"
+        "        result: sdgen.RunResult = sdgen.generate(topics, out=Path('notes'))\n"
+        "    except sdgen.SpendingCapReached:\n"
+        "        return []\n"
+        "    except sdgen.ConfigError as exc:\n"
+        "        raise SystemExit(str(exc)) from exc\n"
+        "    outcomes: list[sdgen.TopicOutcome] = result.outcomes\n"
+        "    plan: list[tuple[sdgen.Prompt, sdgen.Estimate]] = sdgen.plan(topics)\n"
+        "    assert plan and isinstance(sdgen.validate_note(Path('x')), sdgen.Report)\n"
+        "    return [o.path for o in outcomes if o.path is not None]\n")
+    done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+                           "--cache-dir", str(tmp_path / "cache"), str(caller)],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_generate_and_validate_from_python(httpx2_mock: respx.Router, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-api-00000000000000")
     httpx2_mock.post(OPENAI_URL).mock(return_value=openai_stream(answer("senior_valid.md")))
