@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import yaml
 
@@ -218,7 +218,7 @@ class TopicOutcome:
     """What happened to one topic."""
 
     topic: Topic
-    status: str  # "written", "skipped", "invalid", "failed"
+    status: Literal["written", "skipped", "invalid", "failed"]
     path: Path | None = None
     reason: str = ""
     input_tokens: int = 0
