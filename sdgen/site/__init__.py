@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from ._build import (
-    INSTALL_HINT,
-    SitePage,
-    SiteProblem,
-    SiteResult,
-    build_site,
-    require_mkdocs,
-    site_pages,
-)
+from ._build import INSTALL_HINT, build_site, require_mkdocs
+from ._pages import SitePage, SiteProblem, SiteResult, site_pages
 from ._sanitize import clean_page_html, text_only
 
 __all__ = [
