@@ -13,6 +13,18 @@ OPENAI_URL = "https://api.openai.com/v1/chat/completions"
 ANTHROPIC_URL = "https://api.anthropic.com/v1/messages"
 
 
+# A regenerated "API Design" section of the obsidian persona, as a model answers a regen.
+NEW_API = """## 5. 🔌 API Design
+
+Rewritten by the model: the check API is gRPC, the admin API REST.
+
+| Method | Path | Purpose |
+|---|---|---|
+| POST | `/v1/check` | allow or deny one request |
+| PUT | `/v1/rules/{id}` | create or update a rule |
+"""
+
+
 # What each realistic answer is about: validation checks that a note names its topic.
 TOPIC_OF = {"emoji": "Rate Limiter", "obsidian": "Rate Limiter", "senior": "Consistent Hashing",
             "visual": "Load Balancer", "interview": "URL Shortener"}

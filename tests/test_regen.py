@@ -13,17 +13,7 @@ from sdgen.compose import Topic, load_persona
 from sdgen.markdown import split_front_matter
 from sdgen.repair import check_answer
 from sdgen.vault import render_note
-from tests.helpers import OPENAI_URL, answer, answer_about, openai_stream, sent_json
-
-NEW_API = """## 5. 🔌 API Design
-
-Rewritten by the model: the check API is gRPC, the admin API REST.
-
-| Method | Path | Purpose |
-|---|---|---|
-| POST | `/v1/check` | allow or deny one request |
-| PUT | `/v1/rules/{id}` | create or update a rule |
-"""
+from tests.helpers import NEW_API, OPENAI_URL, answer, answer_about, openai_stream, sent_json
 
 
 @pytest.fixture(autouse=True)

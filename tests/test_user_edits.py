@@ -12,7 +12,7 @@ import respx
 from sdgen.cli import run
 from sdgen.markdown import split_front_matter
 from sdgen.vault import user_property_lines
-from tests.helpers import OPENAI_URL, answer_about, openai_stream
+from tests.helpers import NEW_API, OPENAI_URL, answer_about, openai_stream
 
 NOTE = Path("out/visual/load-balancer.md")
 # As Obsidian's properties panel, or a person in an editor, adds them: a comment, a block
@@ -26,17 +26,6 @@ study:
   - flashcards
   - whiteboard
 """
-
-NEW_API = """## 5. 🔌 API Design
-
-Rewritten by the model: the check API is gRPC, the admin API REST.
-
-| Method | Path | Purpose |
-|---|---|---|
-| POST | `/v1/check` | allow or deny one request |
-| PUT | `/v1/rules/{id}` | create or update a rule |
-"""
-
 
 @pytest.fixture(autouse=True)
 def key(monkeypatch: pytest.MonkeyPatch) -> None:
