@@ -28,10 +28,9 @@ from ._base import (
     error_answer,
     kind_of,
     one_line,
-    plausible_usage,
-    reservation,
 )
 from ._defaults import DEFAULT_MODELS
+from ._sdk import ArrivingAnswer, SdkProvider
 
 __all__ = ["AnthropicProvider"]
 
@@ -76,15 +75,9 @@ def _json(data: bytes) -> Any:
         raise MalformedAnswerError("a number too long to read") from exc
 
 
-class _Answer:
-    """A Messages answer as it arrives, from a whole message or stream events."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.tools: list[str] = []  # the names of the tools the model called instead
-        self.stop: str | None = None
-        self.usage = Usage()
-        self.received = 0
+class _Answer(ArrivingAnswer):
+    """A Messages answer as it arrives, from a whole message or stream events (``finish`` is
+    its stop reason, as Anthropic words it)."""
 
     def block(self, block: object) -> None:
         """One content block: its text, or the tool it calls."""
@@ -111,14 +104,15 @@ def _whole_message(body: object) -> _Answer:
     for block in content:
         answer.block(block)
     stop = body.get("stop_reason")
-    answer.stop = stop if isinstance(stop, str) and stop else None
+    answer.finish = stop if isinstance(stop, str) and stop else None
     usage = body.get("usage")
     if isinstance(usage, dict):
         answer.usage = Usage(usage.get("input_tokens") or 0, usage.get("output_tokens") or 0)
     return answer
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkProvider):
+    client: anthropic.AsyncAnthropic
     name: ClassVar[str] = "anthropic"
     default_model: ClassVar[str] = DEFAULT_MODELS["anthropic"]
     key_env: ClassVar[str | None] = "ANTHROPIC_API_KEY"
@@ -180,7 +174,7 @@ class AnthropicProvider:
                             on_text(piece)
                 elif kind == "message_delta":
                     stop = _get(_get(event, "delta"), "stop_reason")
-                    answer.stop = stop if isinstance(stop, str) and stop else answer.stop
+                    answer.finish = stop if isinstance(stop, str) and stop else answer.finish
                     output = _get(_get(event, "usage"), "output_tokens")
                     answer.usage = Usage(answer.usage.input_tokens, output or 0)
                 elif kind == "message_stop":
@@ -201,33 +195,8 @@ class AnthropicProvider:
             body = await response.http_response.aread()
         return self._completion(prompt, _whole_message(_json(body)))
 
-    def _completion(self, prompt: Prompt | None, answer: _Answer) -> Completion:
-        """The answer as a Completion, its usage as sdgen counts it (``prompt`` None: a batch
-        result, whose prompt is not at hand); what is no answer raises, saying what it is."""
-        text = "".join(answer.parts)
-        finish = _FINISH.get(answer.stop or "end_turn", answer.stop or "stop")
-        if not text.strip():
-            if answer.tools or answer.stop == "tool_use":
-                names = ", ".join(dict.fromkeys(answer.tools))
-                raise NotAnAnswerError("the model called a tool instead of answering"
-                                       + (f" ({one_line(names, 120)})" if names else ""))
-            if finish == "stop":
-                raise EmptyAnswerError("the provider returned an empty answer")
-        if prompt is not None:
-            check_size(len(text), prompt)
-        usage = answer.usage if prompt is None else plausible_usage(answer.usage, prompt, text,
-                                                                    self.name)
-        return Completion(text=text, finish_reason=finish, usage=usage, provider=self.name,
-                          model=self.model)
-
-    async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
-        params = {**self._params(prompt), "timeout": prompt.config.timeout}
-        call = self._streamed if self.settings.stream else self._whole
-        return await call_with_retries(lambda: call(prompt, params, on_text), self.settings, self._key,
-                                       reservation(prompt), prompt.config)
-
-    async def aclose(self) -> None:
-        await self.client.close()
+    def _finish(self, answer: ArrivingAnswer) -> str:
+        return _FINISH.get(answer.finish or "end_turn", answer.finish or "stop")
 
     # Message Batches: up to 100,000 requests, answered within 24 hours at half price.
 

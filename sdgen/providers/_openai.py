@@ -27,10 +27,9 @@ from ._base import (
     error_answer,
     kind_of,
     one_line,
-    plausible_usage,
-    reservation,
 )
 from ._defaults import DEFAULT_MODELS
+from ._sdk import ArrivingAnswer, SdkProvider
 
 __all__ = ["OpenAICompatibleProvider", "OpenAIProvider"]
 
@@ -87,17 +86,8 @@ def _usage(data: object) -> Usage:
     return Usage(data.get("prompt_tokens") or 0, data.get("completion_tokens") or 0)
 
 
-class _Answer:
+class _Answer(ArrivingAnswer):
     """An answer as it arrives, from whole responses or stream chunks read as plain JSON."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.refusal: list[str] = []
-        self.tools: list[str] = []  # the names of the tools the model called instead
-        self.tool_called = False
-        self.finish: str | None = None
-        self.usage = Usage()
-        self.received = 0  # characters of text and refusal, against the output budget
 
     def _message(self, message: dict[str, Any]) -> str:
         """Take one message or delta; returns the text it adds."""
@@ -157,9 +147,11 @@ def _whole_answer(body: object) -> _Answer:
     return answer
 
 
-class _ChatCompletions:
+class _ChatCompletions(SdkProvider):
     """The Chat Completions protocol, streamed by default: what OpenAI and every compatible
     server share."""
+
+    client: openai.AsyncOpenAI
 
     name: ClassVar[str] = "openai"
     default_model: ClassVar[str] = DEFAULT_MODELS["openai"]
@@ -242,36 +234,6 @@ class _ChatCompletions:
             _not_a_page(response.headers.get("content-type", ""))
             body = _json(await response.http_response.aread())
         return self._completion(prompt, _whole_answer(body))
-
-    def _completion(self, prompt: Prompt | None, answer: _Answer) -> Completion:
-        """The answer as a Completion, its usage as sdgen counts it (``prompt`` None: a batch
-        result, whose prompt is not at hand); what is no answer raises, saying what it is."""
-        text = "".join(answer.parts)
-        finish = answer.finish or "stop"
-        if not text.strip():
-            if answer.refusal:
-                raise NotAnAnswerError(f"the model refused: {one_line(''.join(answer.refusal))}")
-            if answer.tool_called or finish in {"tool_calls", "function_call"}:
-                names = ", ".join(dict.fromkeys(answer.tools))
-                raise NotAnAnswerError("the model called a tool instead of answering"
-                                       + (f" ({one_line(names, 120)})" if names else ""))
-            if finish == "stop":
-                raise EmptyAnswerError("the provider returned an empty answer")
-        if prompt is not None:
-            check_size(len(text), prompt)
-        usage = answer.usage if prompt is None else plausible_usage(answer.usage, prompt, text,
-                                                                    self.name)
-        return Completion(text=text, finish_reason=finish, usage=usage, provider=self.name,
-                          model=self.model)
-
-    async def complete(self, prompt: Prompt, on_text: TextCallback | None = None) -> Completion:
-        params = {**self._params(prompt), "timeout": prompt.config.timeout}
-        call = self._streamed if self.settings.stream else self._whole
-        return await call_with_retries(lambda: call(prompt, params, on_text), self.settings, self._key,
-                                       reservation(prompt), prompt.config)
-
-    async def aclose(self) -> None:
-        await self.client.close()
 
 
 class OpenAIProvider(_ChatCompletions):
