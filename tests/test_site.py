@@ -711,3 +711,17 @@ def test_the_strict_policy_blocks_nothing_the_site_runs(vault: Path, site: Path,
         assert visit.errors == [] and visit.foreign == []
     finally:
         visit.close()
+
+
+def test_a_line_break_is_a_break_as_in_obsidian(served: str, browser: Any) -> None:
+    """Obsidian shows a single line break as a break: the visual card's "Pros:" and "Cons:"
+    lines stay two lines, not one run-on paragraph."""
+    visit = _Visit(browser, served)
+    try:
+        page = visit.open(f"{served}/visual/caching/cache-aside-pattern.html")
+        text = page.inner_text("article")
+        assert "Invalidation logic lives in every writer" in text
+        assert re.search(r"Simple to add to an existing app\n+Cons:", text)
+        assert visit.errors == [] and visit.foreign == []
+    finally:
+        visit.close()

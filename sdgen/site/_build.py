@@ -113,6 +113,7 @@ def _config(pages: list[SitePage], site_dir: Path, title: str) -> str:
             # No attr_list: "{: onclick=...}" in a note would give any element any attribute.
             "pymdownx.details", "md_in_html", "tables", "footnotes", "def_list",
             "pymdownx.tilde", "pymdownx.mark", "sane_lists",  # an ordered list keeps its start
+            "nl2br",  # a single line break is a break, as Obsidian shows it by default
             {"pymdownx.tasklist": {"custom_checkbox": True}},
             {"pymdownx.arithmatex": {"generic": True}},  # $...$ and $$...$$, drawn by KaTeX
             {"pymdownx.superfences": {"custom_fences": [
