@@ -3,6 +3,15 @@ atomically, a person's edits kept), indexes, and links between notes."""
 
 from __future__ import annotations
 
+from ._drafts import DRAFTS, rescue_answer
+from ._front_matter import (
+    body_hash,
+    front_matter_block,
+    is_edited,
+    public_url,
+    render_note,
+    user_property_lines,
+)
 from ._indexes import (
     HOME_TITLE,
     INDEX_TAG,
@@ -18,27 +27,19 @@ from ._indexes import (
 from ._links import LinkReport, link_text, link_vault
 from ._names import VaultNote, read_vault
 from ._notes import (
-    DRAFTS,
     INDEX_NOTE,
     Note,
     TopicOutcome,
-    body_hash,
     conversation_path,
-    front_matter_block,
     input_hash,
-    is_edited,
     note_path,
     on_disk,
-    public_url,
     read_note,
     read_note_text,
     recorded_input_hash,
-    render_note,
-    rescue_answer,
     save_note,
     save_regenerated,
     split_note,
-    user_property_lines,
     walk_notes,
 )
 from ._obsidian import ADMONITION_TYPES, Converted, LinkTargets, path_endings, to_python_markdown

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from .._files import atomic_write, safe_segment
 from ..markdown import format_markdown
-from ._notes import INDEX_NOTE, front_matter_block, walk_notes
+from ._front_matter import front_matter_block
+from ._notes import INDEX_NOTE, walk_notes
 
 __all__ = [
     "HOME_TITLE",

@@ -26,8 +26,8 @@ from pathlib import Path
 from .._files import atomic_write, is_read_only
 from ..errors import ReadOnlyFileError
 from ..markdown import split_front_matter
+from ._front_matter import body_hash, front_matter_block, is_edited
 from ._names import Matcher, VaultNote, lower, read_vault, target_for
-from ._notes import body_hash, front_matter_block, is_edited
 from ._obsidian import path_endings
 from ._prose import Prose, fenced_ranges, in_inline_code, in_title
 

@@ -1,71 +1,65 @@
-"""Note files: the one place a note is named, hashed, laid out, read and written.
+"""Note files: the one place a note is named, hashed for what it was made from, read and written.
 
-A note is ``<out>/<persona>/<category>/<slug>.md``: YAML front matter in one layout
-(:func:`note_front_matter`), then the body formatted by mdformat. Its ``input_hash`` says what it
-was made from (a rerun skips a note whose inputs are unchanged) and its ``body_hash`` what sdgen
-wrote (a body that no longer matches was edited by hand). An answer that never became valid is
-kept apart under ``_drafts/`` with a report, so nothing invalid passes as final. A conversation
-persona's conversation is kept beside its note as a dot-file, for regenerating within it.
+A note is ``<out>/<persona>/<category>/<slug>.md``: YAML front matter in one layout (see
+``_front_matter``), then the body formatted by mdformat. Its ``input_hash`` says what it was made
+from (a rerun skips a note whose inputs are unchanged). An answer that never became valid is kept
+apart as a draft (see ``_drafts``). A conversation persona's conversation is kept beside its note
+as a dot-file, for regenerating within it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import re
-import sys
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import yaml
-
 from .._files import atomic_write, inside, safe_segment
 from .._memory import release_free_memory
-from .._version import __version__
 from ..budget import Price, cost_of
-from ..check import DEFAULT_OPTIONS, Report, ValidationOptions, acronyms_used, checklist, validate_document
+from ..check import DEFAULT_OPTIONS, Report, ValidationOptions, checklist, validate_document
 from ..compose import Message, Persona, PersonaSpec, Prompt, Topic, load_persona
 from ..errors import NoteChangedError, NoteError, OutputError, RunStoppedError
-from ..markdown import format_markdown, parse_document, split_front_matter
+from ..markdown import parse_document, split_front_matter
 from ..providers import Completion, known_secrets, redact
 from ..repair import NoteDraft
+from ._drafts import DRAFTS, draft_path, save_draft
+from ._front_matter import (
+    OWNED_PROPERTIES,
+    body_hash,
+    front_matter_block,
+    is_edited,
+    note_front_matter,
+    properties_edited,
+    render_note,
+    user_property_lines,
+)
 
 __all__ = [
-    "DRAFTS",
     "INDEX_NOTE",
     "Note",
     "TopicOutcome",
-    "body_hash",
     "conversation_path",
-    "front_matter_block",
     "input_hash",
-    "is_edited",
     "note_path",
     "on_disk",
-    "public_url",
     "read_note",
     "read_note_text",
     "recorded_input_hash",
-    "render_note",
-    "rescue_answer",
     "save_note",
     "save_regenerated",
     "split_note",
-    "user_property_lines",
     "walk_notes",
 ]
 
-DRAFTS = "_drafts"
 INDEX_NOTE = "index.md"
 # Names the vault's own files take in a folder: a topic's note is never named so.
 RESERVED_STEMS = frozenset({INDEX_NOTE.removesuffix(".md")})
 
 
-# Names and hashes.
+# Names and what a note was made from.
 
 def note_path(out: Path, persona: str, category: str | None, title: str,
               taken: set[Path] | None = None) -> Path:
@@ -93,14 +87,6 @@ def conversation_path(note: Path) -> Path:
     return note.with_name(f".{note.stem}.conversation.json")
 
 
-def draft_path(out: Path, note: Path) -> Path:
-    return out / DRAFTS / note.relative_to(out)
-
-
-def body_hash(body: str) -> str:
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
-
-
 def input_hash(prompt: Prompt, spec: PersonaSpec, provider: str, model: str) -> str:
     """What a note depends on: the request as sent (messages, output budget, temperature), the
     persona's schema, and who answers. A note whose hash matches is not made again."""
@@ -114,101 +100,6 @@ def input_hash(prompt: Prompt, spec: PersonaSpec, provider: str, model: str) -> 
     }
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
-
-
-# Layout.
-
-class _FrontMatterDumper(yaml.SafeDumper):
-    """YAML laid out as mdformat's front-matter plugin lays it out (lists indented under their
-    key, no line folding, null as nothing), so formatting a note changes no byte of it; and ten
-    times faster than passing it through the plugin."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
-
-
-_FrontMatterDumper.add_representer(
-    type(None), lambda dumper, _: dumper.represent_scalar("tag:yaml.org,2002:null", ""))
-
-
-def front_matter_block(meta: Mapping[str, Any], kept: str = "") -> str:
-    """YAML front matter, written the same way wherever sdgen writes or rewrites it; ``kept``
-    (the user's own properties, as :func:`user_property_lines` cut them) follows as written."""
-    header = yaml.dump(dict(meta), Dumper=_FrontMatterDumper, sort_keys=False,
-                       allow_unicode=True, width=sys.maxsize) if meta else ""
-    return f"---\n{header}{kept}---\n\n"
-
-
-# The user's own properties. Any key of a note's front matter that sdgen does not write is a
-# person's (Obsidian's properties panel adds them): it survives every rewrite as its lines were
-# written, comments and block scalars included, and a change to it is a hand edit.
-
-OWNED_PROPERTIES = frozenset({
-    "title", "aliases", "topic", "category", "question", "context", "persona", "provider",
-    "base_url", "model", "created", "input_tokens", "output_tokens", "sdgen_version",
-    "prompt_hash", "input_hash", "tags", "body_hash", "properties_hash", "regenerated",
-    "model_aliases", "checks", "draft",
-})
-
-
-def user_properties(meta: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in meta.items() if k not in OWNED_PROPERTIES}
-
-
-def properties_hash(meta: Mapping[str, Any]) -> str | None:
-    """What the user's own properties were when sdgen last wrote the note (None: it has none)."""
-    theirs = user_properties(meta)
-    if not theirs:
-        return None
-    canonical = json.dumps(theirs, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
-
-
-def user_property_lines(block: str) -> str:
-    """The source lines of the user's own properties in a front matter block (``---`` lines
-    included or not), each with the comments and blank lines after it, in their order; "" when
-    there are none or the YAML does not read."""
-    inner = block.strip("\n")
-    if inner.startswith("---"):
-        inner = inner[3:].lstrip(" \t").removeprefix("\n")
-    if inner.rstrip().endswith("---"):
-        inner = inner.rstrip()[:-3]
-    lines = inner.split("\n")
-    # Cheap first: only a block with a top-level key sdgen does not own needs the YAML read.
-    keys = [line.split(":", 1)[0].strip("'\" ") for line in lines
-            if line and not line[0].isspace() and line[0] not in "#-" and ":" in line]
-    if all(key in OWNED_PROPERTIES for key in keys):
-        return ""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        data = YAML(typ="rt", pure=True).load(inner)
-    except YAMLError:
-        return ""
-    if not isinstance(data, CommentedMap):
-        return ""
-    starts = sorted((data.lc.key(key)[0], str(key)) for key in data)  # each key's first line
-    kept: list[str] = []
-    for n, (start, key) in enumerate(starts):
-        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
-        if key not in OWNED_PROPERTIES:
-            kept += lines[start:end]
-    while kept and not kept[-1].strip():
-        kept.pop()
-    return "\n".join(kept) + "\n" if kept else ""
-
-
-def render_note(body: str, front_matter: Mapping[str, Any], kept: str = "") -> str:
-    """Front matter plus formatted body; formatting the result again changes nothing. ``kept``:
-    the user's own properties of the note this one replaces, carried over as written."""
-    formatted = format_markdown(body)
-    meta = {**front_matter, "body_hash": body_hash(formatted)}
-    if kept:
-        theirs = split_front_matter(f"---\n{kept}---\n")[0]
-        meta["properties_hash"] = properties_hash(theirs)
-    return front_matter_block(meta, kept) + formatted
 
 
 # A note in the making, and what became of it.
@@ -228,147 +119,11 @@ class TopicOutcome:
     findings: tuple[Any, ...] = ()  # the requirements the note does not meet (RequirementResult)
 
 
-def public_url(url: str | None) -> str | None:
-    """A server's URL as a note may keep it: no ``user:password@``, query or fragment (a key
-    is sometimes passed in one). None for no URL, or one that does not read as one."""
-    if not url:
-        return None
-    from urllib.parse import urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname or ""
-        netloc = f"[{host}]" if ":" in host else host
-        if parts.port is not None:
-            netloc += f":{parts.port}"
-    except ValueError:
-        return None
-    if parts.scheme not in {"http", "https"} or not host:
-        return None
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def obsidian_tag(text: str) -> str | None:
-    """A tag as Obsidian accepts it: no '#', no spaces, only letters, digits, _ - and /, not
-    only digits. None when nothing of it is left."""
-    tag = re.sub(r"\s+", "-", str(text).strip().lstrip("#").strip())
-    tag = re.sub(r"[^\w/-]", "", tag).strip("/-")
-    tag = re.sub(r"-{2,}", "-", re.sub(r"/{2,}", "/", tag))
-    return tag if tag and not tag.isdigit() else None
-
-
-def _names(values: Any) -> list[str]:
-    """A front matter list (or one string, its names apart at commas, as models write
-    ``aliases: Rate Limiter, Throttler``) as clean one-line names."""
-    items = values if isinstance(values, list) else values.split(",") if isinstance(values, str) else []
-    names = [" ".join(str(v).split()) for v in items if isinstance(v, str | int | float)]
-    return [n for n in names if n and len(n) <= 200]
-
-
-def _merged(values: list[str]) -> list[str]:
-    """Each value once (case-insensitively), the first spelling kept, in order."""
-    seen: set[str] = set()
-    kept = []
-    for value in values:
-        if value.casefold() not in seen:
-            seen.add(value.casefold())
-            kept.append(value)
-    return kept
-
-
-def note_front_matter(draft: NoteDraft, digest: str) -> dict[str, Any]:
-    """The front matter of every note sdgen writes, in this order. ``aliases`` holds the topic's
-    title, its aliases from the index and the model's own; ``tags`` sdgen's and the model's,
-    made valid Obsidian tags."""
-    last = draft.completions[-1]
-    category = draft.topic.category
-    tags = ["system-design", f"persona/{safe_segment(draft.persona)}"]
-    if category:
-        tags.append(f"category/{safe_segment(category)}")
-    theirs = draft.answer_meta
-    tags += [t for t in map(obsidian_tag, _names(theirs.get("tags"))) if t]
-    ours = [draft.topic.title, *draft.topic.aliases]
-    acronyms = acronyms_used(draft.topic.title, draft.body)
-    known = {n.casefold() for n in (*ours, *acronyms)}
-    by_model = [n for n in _names(theirs.get("aliases")) if n.casefold() not in known]
-    aliases = _merged([*ours, *by_model, *acronyms])
-    meta: dict[str, Any] = {
-        "title": draft.topic.title,
-        "aliases": aliases,
-        # The aliases the model gave, apart: linking holds them to rules the index's are not
-        # (written whenever there are aliases beyond the title; absent: a note from before).
-        "model_aliases": _merged(by_model) if len(aliases) > 1 else None,
-        "topic": draft.topic.title,
-        "category": category,
-        "question": draft.topic.question,
-        "context": draft.topic.context,
-        "persona": draft.persona,
-        "provider": last.provider,
-        "base_url": draft.base_url,
-        "model": last.model,
-        "created": last.created,
-        "input_tokens": draft.input_tokens,
-        "output_tokens": draft.output_tokens,
-        "sdgen_version": __version__,
-        "prompt_hash": draft.prompt_hash,
-        "input_hash": digest,
-        "tags": _merged(tags),
-        "checks": checklist(draft.report).tally,  # the persona's requirements it meets: "14/16"
-    }
-    return {k: v for k, v in meta.items() if v is not None}
-
-
 def _cost(completions: Sequence[Completion], prices: Mapping[str, Price]) -> float | None:
     """What a note's calls cost at their models' prices (None: a price is not known)."""
     costs = [cost_of(c.model, c.usage.input_tokens, c.usage.output_tokens, prices)
              for c in completions]
     return None if None in costs else sum((c or 0.0 for c in costs), 0.0)
-
-
-def _save_draft(out: Path, final_path: Path, draft: NoteDraft, digest: str | None = None) -> Path:
-    """Keep a failed answer apart, with its report, so nothing invalid passes as final. It has
-    a note's front matter, marked ``draft`` with the reason, so ``sdgen validate`` and ``sdgen
-    regen`` work on it as on a note."""
-    path = draft_path(out, final_path)
-    if not inside(out, path):  # `_drafts` may be a symlink pointing out of the tree
-        raise OutputError(f"{path}: resolves outside the output folder {out}")
-    text = draft.body or ""
-    if text.strip() and draft.completions:
-        why = draft.error or "; ".join(draft.report.summary()[:3] if draft.report else [])
-        meta = {**note_front_matter(draft, digest or ""), "draft": " ".join(why.split())[:500]
-                or "not valid"}
-        text = render_note(text, {k: v for k, v in meta.items() if v != ""})
-    atomic_write(path, text)
-    report = {
-        "topic": draft.topic.title,
-        "persona": draft.persona,
-        "error": draft.error,
-        "report": draft.report.as_json() if draft.report else None,
-        "calls": len(draft.completions),
-        "answered": draft.completions[-1].created if draft.completions else None,
-    }
-    atomic_write(path.with_suffix(".report.json"),
-                 json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    return path
-
-
-RESCUE = "sdgen-rescued"  # under the system's temporary folder: often another disk
-
-
-def rescue_answer(out: Path, path: Path, draft: NoteDraft) -> Path | None:
-    """An answer whose note could not be written (a full disk) kept as a draft: in ``_drafts``
-    if that can still be written, else under the system's temporary folder. None when neither
-    can hold it: the answer was paid for, and is lost only when nowhere will take it."""
-    if not draft.body:
-        return None
-    draft.body = redact(draft.body, *known_secrets())
-    draft.error = draft.error or "the note could not be written"
-    with contextlib.suppress(OutputError):
-        return _save_draft(out, path, draft)
-    fallback = Path(tempfile.gettempdir()) / RESCUE / out.resolve().name
-    with contextlib.suppress(OutputError):
-        return _save_draft(fallback, fallback / path.relative_to(out), draft)
-    return None
 
 
 class Stopping(Protocol):
@@ -403,7 +158,7 @@ def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
     if stopping is not None and stopping.is_set():
         raise RunStoppedError("the run stopped before this note was written")
     if not draft.valid:
-        kept = _save_draft(out, path, draft, digest)
+        kept = save_draft(out, path, draft, digest)
         reason = draft.error or "; ".join(draft.report.summary()[:3] if draft.report else [])
         return TopicOutcome(draft.topic, "invalid", kept, reason=reason, **common)
     current = _current_text(path)
@@ -414,7 +169,7 @@ def save_note(out: Path, path: Path, draft: NoteDraft, digest: str,
     changed = _changed_since(path, expected)
     if changed:
         draft.error = f"{path} {changed}: kept as it is; this answer is kept as a draft"
-        kept_at = _save_draft(out, path, draft, digest)
+        kept_at = save_draft(out, path, draft, digest)
         return TopicOutcome(draft.topic, "skipped", kept_at, reason=(
             f"the note {changed}: kept as it is; the new answer is in {kept_at}"), **common)
     atomic_write(path, note)
@@ -464,18 +219,6 @@ def split_note(text: str) -> tuple[dict[str, Any], str, str]:
     sdgen writes after the front matter)."""
     meta, block, rest = split_front_matter(text)
     return meta, block, rest[1:] if rest.startswith("\n") else rest
-
-
-def is_edited(meta: Mapping[str, Any], body: str) -> bool:
-    """True when a body no longer matches the ``body_hash`` written with it."""
-    recorded = meta.get("body_hash")
-    return bool(recorded) and recorded != body_hash(body)
-
-
-def properties_edited(meta: Mapping[str, Any]) -> bool:
-    """True when the user's own properties are not those sdgen last wrote the note with (a
-    property added, changed or removed by hand)."""
-    return meta.get("properties_hash") != properties_hash(meta)
 
 
 def fingerprint(text: str | None) -> str | None:
