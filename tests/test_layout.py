@@ -20,7 +20,7 @@ BASE = {"errors", "_files", "_memory", "_version"}
 PACKAGES = [p.name for p in sorted(PACKAGE.iterdir()) if (p / "__init__.py").is_file()]
 # Modules still over the size a reader can hold (issue 21 splits them); none may join them, and
 # none of them may grow.
-TOO_LONG_TODAY = {"check/_validate.py": 443, "providers/_base.py": 551}
+TOO_LONG_TODAY = {"check/_validate.py": 430}
 
 
 def _tree(path: Path) -> ast.Module:

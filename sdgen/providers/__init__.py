@@ -12,39 +12,34 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import UnknownProviderError
-from ._base import (
-    ATTEMPT_BUDGET,
+from ._answers import (
     AnswerTimeoutError,
     AnswerTooLargeError,
-    AttemptBudget,
-    BatchProvider,
-    BatchStatus,
-    Completion,
     ErrorAnswerError,
     IncompleteAnswerError,
     MalformedAnswerError,
     NotAnAnswerError,
+    check_size,
+    error_answer,
+    kind_of,
+    one_line,
+    plausible_usage,
+)
+from ._base import (
+    BatchProvider,
+    BatchStatus,
+    Completion,
     Provider,
     ProviderSettings,
     TextCallback,
     Usage,
-    call_with_retries,
-    check_size,
     clean_text,
-    error_answer,
-    kind_of,
-    known_secrets,
-    one_line,
-    plausible_usage,
-    redact,
-    register_key_variable,
-    register_secret,
-    reservation,
-    url_password,
 )
 from ._defaults import DEFAULT_MODELS
 from ._limits import RateLimiter, TokenBucket
 from ._recording import RecordingProvider, ReplayMissError, ReplayProvider, request_key
+from ._retry import ATTEMPT_BUDGET, AttemptBudget, call_with_retries, reservation
+from ._secrets import known_secrets, redact, register_key_variable, register_secret, url_password
 
 # The protocol, the shared base and the recordings; the SDK providers themselves load by their
 # entry points (importing an SDK costs start-up time a command may not need).

@@ -12,24 +12,20 @@ from anthropic.types.messages import MessageBatchIndividualResponse
 
 from ..compose import Prompt
 from ..errors import MissingKeyError
-from ._base import (
-    BatchStatus,
-    Completion,
+from ._answers import (
     EmptyAnswerError,
     ErrorAnswerError,
     IncompleteAnswerError,
     MalformedAnswerError,
     NotAnAnswerError,
-    ProviderSettings,
-    TextCallback,
-    Usage,
-    call_with_retries,
     check_size,
     error_answer,
     kind_of,
     one_line,
 )
+from ._base import BatchStatus, Completion, ProviderSettings, TextCallback, Usage
 from ._defaults import DEFAULT_MODELS
+from ._retry import call_with_retries
 from ._sdk import ArrivingAnswer, SdkProvider
 
 __all__ = ["AnthropicProvider"]

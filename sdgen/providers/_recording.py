@@ -27,17 +27,9 @@ from .._files import atomic_write, safe_segment
 from .._version import __version__
 from ..compose import Prompt
 from ..errors import ConfigError, ReplayMissError
-from ._base import (
-    AnswerTooLargeError,
-    Completion,
-    Provider,
-    TextCallback,
-    Usage,
-    check_size,
-    one_line,
-    plausible_usage,
-    redact,
-)
+from ._answers import AnswerTooLargeError, check_size, one_line, plausible_usage
+from ._base import Completion, Provider, TextCallback, Usage
+from ._secrets import redact
 
 __all__ = ["RecordingProvider", "ReplayMissError", "ReplayProvider", "request_key"]
 

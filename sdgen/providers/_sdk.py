@@ -7,19 +7,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Protocol
 
 from ..compose import Prompt
-from ._base import (
-    Completion,
-    EmptyAnswerError,
-    NotAnAnswerError,
-    ProviderSettings,
-    TextCallback,
-    Usage,
-    call_with_retries,
-    check_size,
-    one_line,
-    plausible_usage,
-    reservation,
-)
+from ._answers import EmptyAnswerError, NotAnAnswerError, check_size, one_line, plausible_usage
+from ._base import Completion, ProviderSettings, TextCallback, Usage
+from ._retry import call_with_retries, reservation
 
 __all__ = ["ArrivingAnswer", "SdkProvider"]
 
