@@ -19,6 +19,7 @@ from wcwidth import wcswidth
 from ..compose import PersonaSpec, RequirementSpec, Topic
 from ..markdown import Document, Heading, normalize_title
 from ._content import has_term
+from ._drawings import undrawn_fences
 from ._validate import (
     DEFAULT_OPTIONS,
     LocatedSection,
@@ -217,6 +218,17 @@ def _width_message(doc: Document, span: _Span, width: int) -> tuple[str, int] | 
     return None
 
 
+def _undrawn_message(doc: Document, span: _Span) -> tuple[str | None, int | None]:
+    undrawn = undrawn_fences(doc, span.start, span.end)
+    if not undrawn:
+        return None, span.heading.line if span.heading else None
+    first, *more = undrawn
+    also = (f" (and {len(more)} more, at line {', '.join(str(_line(doc, u.line)) for u in more)})"
+            if more else "")
+    return (f"a ```{first.info} block is not drawn: Obsidian shows {first.language} as code; "
+            f"draw it as a Mermaid diagram{also}", first.line)
+
+
 def _heading_message(doc: Document, headings: list[Heading]) -> tuple[str, int] | None:
     for heading in headings:
         if not _starts_with_emoji(heading.text):
@@ -256,6 +268,8 @@ def _evaluate(doc: Document, span: _Span, rule: RequirementSpec, located: list[L
             s.heading for s in located]
         wrong = _heading_message(doc, headings)
         return (wrong[0], wrong[1]) if wrong else (None, at)
+    if rule.check == "renders":
+        return _undrawn_message(doc, span)
     wide = _width_message(doc, span, rule.width)
     return (wide[0], wide[1]) if wide else (None, at)
 
@@ -281,7 +295,9 @@ def check_requirements(doc: Document, spec: PersonaSpec,
         wrong, at = _evaluate(doc, span, rule, located, options)
         # A rule of the whole note that fails at a section's heading is that section's to mend.
         section = rule.section or next((spec.sections[s.spec_index].title for s in located
-                                        if wrong and s.heading.line == at), None)
+                                        if wrong and at is not None and (
+                                            s.heading.line == at or (rule.check == "renders"
+                                            and s.heading.line <= at < s.end))), None)
         results.append(RequirementResult(
             id=rule.id, severity=rule.severity, ok=wrong is None, section=section,
             line=_line(doc, at) if at is not None else None,

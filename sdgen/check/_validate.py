@@ -14,6 +14,7 @@ from ..compose import DIAGRAM_KIND_TEXT, REQUIREMENT_TEXT, PersonaSpec, SectionS
 from ..markdown import Document, Fence, Heading, normalize_title
 from ._content import box_misalignments, names_topic, prose, table_mismatches, unanswered
 from ._diagrams import check_mermaid
+from ._drawings import DIAGRAM_INFOS, PLAIN_INFOS, drawings, is_ascii_diagram
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -30,12 +31,7 @@ __all__ = [
 ]
 
 _MATCH_THRESHOLD = 0.8
-_DIAGRAM_CHARS = re.compile(r"[\u2190-\u21ff\u2500-\u257f\u25a0-\u25ff\u27f0-\u27ff]")
-_ASCII_ART = re.compile(r"(\+-{2,}|-{2,}>|<-{2,}|={2,}>|\|.*\||-{3,}\+|\[[^\]]+\]\s*-+)")
-_PLAIN_INFOS = {"", "text", "txt", "ascii", "plaintext", "plain", "diagram", "none", "art"}
-# Diagram languages models reach for (seed 003 asks for Excalidraw too); they count as diagrams.
-_DIAGRAM_INFOS = {"mermaid", "excalidraw", "plantuml", "puml", "dot", "graphviz", "d2", "svg"}
-_NOT_CODE = _PLAIN_INFOS | _DIAGRAM_INFOS | {"markdown", "md"}
+_NOT_CODE = PLAIN_INFOS | DIAGRAM_INFOS | {"markdown", "md"}
 _PARENTHETICAL = re.compile(r"\s*\([^)]*\)")
 
 
@@ -219,25 +215,17 @@ def _words(doc: Document, start: int, end: int) -> int:
     return len(re.findall(r"[^\W_]+", doc.text_between(start, end)))
 
 
-def _is_ascii_diagram(info: str, content: str) -> bool:
-    if info == "mermaid" or content.count("\n") < 2:
-        return False
-    if _DIAGRAM_CHARS.search(content):
-        return True
-    return info in _PLAIN_INFOS and len(_ASCII_ART.findall(content)) >= 2
-
-
-def _present(doc: Document, start: int, end: int) -> set[str]:
-    """Which requirement kinds a span of the document satisfies."""
-    found: set[str] = set()
+def _present(doc: Document, start: int, end: int, diagrams: DiagramFindings,
+             checked: bool) -> set[str]:
+    """Which requirement kinds a span of the document satisfies. A diagram is what a reader sees
+    drawn (a Mermaid diagram that parses, ASCII boxes, an SVG that draws): not a fence of words."""
+    found: set[str] = {"diagram"} if drawings(doc, start, end, diagrams.kinds, checked) else set()
     for fence in doc.fences:
         if not start <= fence.line < end:
             continue
         if fence.info == "mermaid" and fence.content.strip():
             found.add("mermaid")
-        if fence.info in _DIAGRAM_INFOS and fence.content.strip():
-            found.add("diagram")
-        if _is_ascii_diagram(fence.info, fence.content):
+        if is_ascii_diagram(fence.info, fence.content):
             found.add("ascii_diagram")
         if fence.info not in _NOT_CODE and fence.content.strip():
             found.add("code")
@@ -251,8 +239,6 @@ def _present(doc: Document, start: int, end: int) -> set[str]:
             following = tokens[i + 2] if i + 2 < len(tokens) else None
             if following is not None and re.match(r"\s*\[![A-Za-z-]+\]", following.content):
                 found.add("callout")
-    if found & {"mermaid", "ascii_diagram"}:
-        found.add("diagram")
     return found
 
 
@@ -326,7 +312,7 @@ def _section_report(doc: Document, spec: PersonaSpec, index: int, where: Located
     problems: list[Problem] = []
     warnings: list[Problem] = []
     start, end = where.body_start, where.end
-    present = _present(doc, start, end)
+    present = _present(doc, start, end, diagrams, checked)
     problems += [Problem(message=f"needs {REQUIREMENT_TEXT[need]}")
                  for need in section.requires if need not in present]
     warnings += [Problem(message=f"should have {REQUIREMENT_TEXT[want]}")
@@ -392,15 +378,15 @@ def _reader_warnings(doc: Document) -> list[Problem]:
 
 
 def _document_findings(doc: Document, spec: PersonaSpec, located: dict[int, LocatedSection],
-                       diagrams: DiagramFindings, topic: Topic | None) -> tuple[list[Problem],
-                                                                         list[Problem]]:
+                       diagrams: DiagramFindings, topic: Topic | None,
+                       checked: bool) -> tuple[list[Problem], list[Problem]]:
     """What holds (or not) for the note as a whole."""
     problems: list[Problem] = []
     if not doc.body.strip():
         problems.append(Problem(message="the note is empty"))
     elif topic is not None and (off_topic := _topic_problem(doc, topic)):
         problems.append(off_topic)
-    present_anywhere = _present(doc, 0, len(doc.lines))
+    present_anywhere = _present(doc, 0, len(doc.lines), diagrams, checked)
     problems += [Problem(message=f"the note needs {REQUIREMENT_TEXT[need]} somewhere")
                  for need in spec.document_requires if need not in present_anywhere]
     warnings = [Problem(message=f"the note should have {REQUIREMENT_TEXT[want]} somewhere")
@@ -437,7 +423,8 @@ def validate_document(doc: Document, spec: PersonaSpec,
                                  options.diagram_check)
         report.problems += unanswered_in.get(section.title, [])
         reports.append(report)
-    doc_problems, doc_warnings = _document_findings(doc, spec, located, diagrams, topic)
+    doc_problems, doc_warnings = _document_findings(doc, spec, located, diagrams, topic,
+                                                    options.diagram_check)
     valid = not doc_problems and not any(r.problems for r in reports)
     return Report(valid=valid, persona=spec.name, sections=reports, problems=doc_problems,
                   warnings=doc_warnings)

@@ -189,9 +189,16 @@ class MaxWidthRule(_Rule):
     width: int = Field(ge=20)
 
 
+class RendersRule(_Rule):
+    """Every diagram is one Obsidian draws: no fence of Excalidraw, PlantUML, Graphviz (``dot``)
+    or D2, which it shows as code."""
+
+    check: Literal["renders"]
+
+
 RequirementSpec = Annotated[
     ListItemsRule | SubheadingsRule | TermsRule | DiagramRule | TableRule | CodeRule
-    | EndpointsRule | HeadingEmojiRule | MaxWidthRule,
+    | EndpointsRule | HeadingEmojiRule | MaxWidthRule | RendersRule,
     Field(discriminator="check"),
 ]
 
