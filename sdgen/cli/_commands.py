@@ -69,7 +69,8 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
               f"request(s). Next: sdgen batch status --out {settings.out}; then "
               f"sdgen batch collect --out {settings.out}", file=err)
         return 0
-    result = generate(topics, settings=settings, display=make_display(err, args.quiet),
+    display = make_display(err, args.quiet, args.verbose)
+    result = generate(topics, settings=settings, display=display,
                       record=args.record, replay=args.replay, force=args.force)
     if not args.quiet or not result.ok:
         print_summary(result, err)
@@ -174,7 +175,7 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                   f"{' (ended: collect it)' if status.ended else ''}  {counts}", file=out)
         return 0
     code = 0
-    for state, result in collect(args.out, make_display(err, args.quiet)):
+    for state, result in collect(args.out, make_display(err, args.quiet, args.verbose)):
         if result is None:
             print(f"{state.batch_id}: still running; collect it later", file=err)
             continue

@@ -29,11 +29,18 @@ def _findings(outcome: TopicOutcome) -> str:
     return f" ({count} finding{'s' if count != 1 else ''})" if count else ""
 
 
-class PlainDisplay:
-    """One line per finished topic, no control characters: for CI logs and pipes."""
+def _finding_lines(outcome: TopicOutcome) -> list[str]:
+    """Each finding of a written note, one indented line each (``-v``)."""
+    return [f"    - {finding}" for finding in outcome.findings] if outcome.status == "written" \
+        else []
 
-    def __init__(self, stream: TextIO, quiet: bool = False) -> None:
-        self.stream, self.quiet = stream, quiet
+
+class PlainDisplay:
+    """One line per finished topic, no control characters: for CI logs and pipes. Verbose, each
+    finding of a written note on a line of its own under it."""
+
+    def __init__(self, stream: TextIO, quiet: bool = False, verbose: bool = False) -> None:
+        self.stream, self.quiet, self.verbose = stream, quiet, verbose
         self.total = self.done = 0
 
     def start(self, total: int) -> None:
@@ -50,6 +57,8 @@ class PlainDisplay:
         why = f": {outcome.reason}" if outcome.reason and outcome.reason != "unchanged" else ""
         print(f"[{self.done}/{self.total}] {_MARK[outcome.status]:7} {outcome.topic.title}"
               f"{_findings(outcome)}{where}{why}", file=self.stream, flush=True)
+        for line in _finding_lines(outcome) if self.verbose else []:
+            print(line, file=self.stream, flush=True)
 
     def close(self) -> None:
         pass
@@ -58,8 +67,8 @@ class PlainDisplay:
 class LiveDisplay:
     """An overall bar with ETA, a line per topic in flight, and running token totals."""
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
+    def __init__(self, console: Console, verbose: bool = False) -> None:
+        self.console, self.verbose = console, verbose
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                  MofNCompleteColumn(), TimeRemainingColumn(), console=console)
         self.task = self.progress.add_task("notes", total=0)
@@ -106,17 +115,23 @@ class LiveDisplay:
         if outcome.status in {"invalid", "failed"}:
             self.console.print(Text.assemble((_MARK[outcome.status], "red"),
                                              f" {outcome.topic.title}: {outcome.reason}"))
+        elif self.verbose and outcome.status == "written" and outcome.findings:
+            self.console.print(Text(f"ok {outcome.topic.title}{_findings(outcome)}"))
+            for line in _finding_lines(outcome):
+                self.console.print(Text(line))
         self.live.update(self._render())
 
     def close(self) -> None:
         self.live.stop()
 
 
-def make_display(stream: TextIO, quiet: bool = False) -> PlainDisplay | LiveDisplay:
-    """A live display on a terminal (unless quiet), plain lines anywhere else."""
+def make_display(stream: TextIO, quiet: bool = False,
+                 verbose: bool = False) -> PlainDisplay | LiveDisplay:
+    """A live display on a terminal (unless quiet), plain lines anywhere else; verbose, each
+    written note's findings listed under it."""
     if not quiet and stream.isatty():
-        return LiveDisplay(Console(file=stream, highlight=False))
-    return PlainDisplay(stream, quiet)
+        return LiveDisplay(Console(file=stream, highlight=False), verbose)
+    return PlainDisplay(stream, quiet, verbose)
 
 
 def print_summary(result: RunResult, stream: TextIO) -> None:
@@ -133,6 +148,12 @@ def print_summary(result: RunResult, stream: TextIO) -> None:
                   str(result.unfinished), f"{result.input_tokens:,}", f"{result.output_tokens:,}",
                   cost, f"{result.wall_time:.1f} s")
     console.print(table)
+    noted = [o for o in result.outcomes if o.status == "written" and o.findings]
+    if noted:
+        count = sum(len(o.findings) for o in noted)
+        console.print(Text(f"findings: {count} should finding{'s' if count != 1 else ''} in "
+                           f"{len(noted)} written note{'s' if len(noted) != 1 else ''} "
+                           "(-v lists them; sdgen validate shows each note's)"))
     for outcome in result.outcomes:
         if outcome.status in {"invalid", "failed"}:
             console.print(Text(f"{_MARK[outcome.status]} {outcome.topic.title}: {outcome.reason}"))
