@@ -7,8 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+import respx
 
 from sdgen.cli import run
+from sdgen.compose import Topic, load_persona
+from sdgen.markdown import split_front_matter
+from sdgen.repair import check_answer
+from sdgen.vault import render_note
+from tests.helpers import NEW_API, OPENAI_URL, answer, openai_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,3 +52,28 @@ def test_the_summary_counts_the_findings_and_only_verbose_lists_them(
     assert count >= 1
     assert f"findings: {count} should findings in {notes} written note" in printed
     assert not any(line.startswith("    - ") for line in printed.splitlines())
+
+
+def test_regen_says_how_many_findings_the_note_has_and_lists_them_with_v(
+        httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-regen-000000000000")
+    monkeypatch.chdir(tmp_path)
+    body, _ = check_answer(load_persona("obsidian"), Topic("Rate Limiter"),
+                           answer("obsidian_valid.md"))
+    path = tmp_path / "rate-limiter.md"
+    path.write_text(render_note(body, {"title": "Rate Limiter", "topic": "Rate Limiter",
+                                       "persona": "obsidian", "provider": "openai",
+                                       "model": "gpt-5.4-mini"}), encoding="utf-8")
+    httpx2_mock.post(OPENAI_URL).mock(return_value=openai_stream(NEW_API))
+    assert run(["regen", "-v", str(path), "--section", "api design"]) == 0
+    err = capsys.readouterr().err
+    _, _, written = split_front_matter(path.read_text(encoding="utf-8"))
+    _, report = check_answer(load_persona("obsidian"), Topic("Rate Limiter"), written,
+                             raw_answer=False)
+    findings = [r for r in report.requirements if not r.ok]  # type: ignore[attr-defined]
+    assert findings, "the demo's obsidian answer has a should finding the regen keeps"
+    line = next(x for x in err.splitlines() if x.startswith("regenerated"))
+    assert line.endswith(f"({len(findings)} finding{'s' if len(findings) != 1 else ''})")
+    listed = [x for x in err.splitlines() if x.startswith("    - ")]
+    assert [x.split()[1] for x in listed] == [f.id for f in findings]

@@ -124,7 +124,7 @@ def _dry_run(topics: list[Topic], settings: Settings, show_prompts: bool, out: T
 
 def _cmd_regen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..api import regenerate_sections
-    from ..check import ValidationOptions
+    from ..check import ValidationOptions, checklist
     from ..config import load_settings
     from ..vault import read_note
 
@@ -152,8 +152,14 @@ def _cmd_regen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     names = ", ".join(repr(s) for s in result.sections)
     tokens = sum(c.usage.input_tokens + c.usage.output_tokens for c in result.completions)
     if result.ok:
+        # The note's should findings, counted as generate counts them (and listed with -v).
+        findings = checklist(result.report).findings
+        count = f" ({len(findings)} finding{'s' if len(findings) != 1 else ''})" if findings \
+            else ""
         print(f"regenerated {names} in {args.note} ({len(result.completions)} call(s), "
-              f"{tokens:,} tokens)", file=err)
+              f"{tokens:,} tokens){count}", file=err)
+        for finding in findings if args.verbose else ():
+            print(f"    - {finding}", file=err)
         return 0
     problems = result.report.summary() if result.report else []
     print(f"sdgen: could not regenerate {names}: {'; '.join(problems[:3]) or 'no valid answer'}"
