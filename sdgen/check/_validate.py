@@ -223,8 +223,8 @@ def _present(doc: Document, start: int, end: int, diagrams: DiagramFindings,
     for fence in doc.fences:
         if not start <= fence.line < end:
             continue
-        if fence.info == "mermaid" and fence.content.strip():
-            found.add("mermaid")
+        if fence.info == "mermaid" and fence.content.strip():  # unparsed: its own problem says so
+            found |= {"mermaid", "diagram"} if fence.line in diagrams.problems else {"mermaid"}
         if is_ascii_diagram(fence.info, fence.content):
             found.add("ascii_diagram")
         if fence.info not in _NOT_CODE and fence.content.strip():
