@@ -13,7 +13,6 @@ from anthropic.types.messages import MessageBatchIndividualResponse
 from ..compose import Prompt
 from ..errors import MissingKeyError
 from ._answers import (
-    EmptyAnswerError,
     ErrorAnswerError,
     IncompleteAnswerError,
     MalformedAnswerError,
@@ -224,47 +223,27 @@ class AnthropicProvider(SdkProvider):
                 number = 0
                 async for line in decoder.http_response.aiter_lines():
                     number += 1
-                    if line.strip():
-                        custom_id, outcome = self._batch_result(line)
-                        key = custom_id or f"results line {number}"
-                        if not isinstance(results.get(key), Completion):
-                            results[key] = outcome
+                    self._take_line(results, number, line, "results")
             finally:
                 await decoder.close()
             return results
 
         return await call_with_retries(fetch, self.settings, self._key)
 
-    def _batch_result(self, line: str) -> tuple[str | None, Completion | str]:
-        """One result line: its custom_id (None if it has none) and its answer, or what is
-        wrong with it. The file comes from the network: any line may be anything."""
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            return None, "not JSON"
-        if not isinstance(entry, dict):
-            return None, f"not a result object (a JSON {type(entry).__name__})"
-        custom_id = entry.get("custom_id")
-        if not isinstance(custom_id, str) or not custom_id:
-            return None, "a result with no custom_id"
+    def _batch_entry(self, entry: dict[str, Any]) -> Completion | str:
         result = entry.get("result")
         kind = result.get("type") if isinstance(result, dict) else None
         if kind in {"errored", "canceled", "expired"}:
             error = result.get("error") if isinstance(result, dict) else None
             detail = error.get("error", error) if isinstance(error, dict) else error
             message = detail.get("message") if isinstance(detail, dict) else detail
-            return custom_id, f"{kind}: {one_line(message or '')}".rstrip(": ")
+            return f"{kind}: {one_line(message or '')}".rstrip(": ")
         try:
             parsed = MessageBatchIndividualResponse.model_validate(entry)
         except pydantic.ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(x) for x in first["loc"])
-            return custom_id, f"not a batch result ({one_line(where, 120)}: {first['msg']})"
+            return f"not a batch result ({one_line(where, 120)}: {first['msg']})"
         if parsed.result.type != "succeeded":
-            return custom_id, parsed.result.type
-        try:
-            return custom_id, self._completion(
-                None, _whole_message(parsed.result.message.to_dict()))
-        except (EmptyAnswerError, NotAnAnswerError, MalformedAnswerError,
-                ErrorAnswerError) as exc:
-            return custom_id, str(exc)
+            return parsed.result.type
+        return self._completion(None, _whole_message(parsed.result.message.to_dict()))

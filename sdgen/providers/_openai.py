@@ -13,7 +13,6 @@ from ..compose import Prompt
 from ..errors import ConfigError, MissingKeyError
 from ._answers import (
     EmptyAnswerError,
-    ErrorAnswerError,
     IncompleteAnswerError,
     MalformedAnswerError,
     NotAnAnswerError,
@@ -274,39 +273,20 @@ class OpenAIProvider(_ChatCompletions):
             text = await call_with_retries(partial(self._file_text, file_id), self.settings,
                                            self._key)
             for number, line in enumerate(text.splitlines(), 1):
-                if line.strip():
-                    custom_id, outcome = self._batch_result(line)
-                    key = custom_id or f"{name} line {number}"
-                    if not isinstance(results.get(key), Completion):  # a repeat cannot undo one
-                        results[key] = outcome
+                self._take_line(results, number, line, name)
         return results
 
-    def _batch_result(self, line: str) -> tuple[str | None, Completion | str]:
-        """One result line: its custom_id (None if it has none) and its answer, or what is
-        wrong with it. The file comes from the network: any line may be anything."""
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            return None, "not JSON"
-        if not isinstance(entry, dict):
-            return None, f"not a result object (a JSON {type(entry).__name__})"
-        custom_id = entry.get("custom_id")
-        if not isinstance(custom_id, str) or not custom_id:
-            return None, "a result with no custom_id"
+    def _batch_entry(self, entry: dict[str, Any]) -> Completion | str:
         response = entry.get("response")
         if entry.get("error"):
-            return custom_id, f"error: {_error_text(entry['error'])}"
+            return f"error: {_error_text(entry['error'])}"
         if not isinstance(response, dict):
-            return custom_id, "a result with no response"
+            return "a result with no response"
         body = response.get("body")
         if response.get("status_code") != 200:
             error = body.get("error", body) if isinstance(body, dict) else body
-            return custom_id, f"HTTP {response.get('status_code')}: {_error_text(error)}"
-        try:
-            return custom_id, self._completion(None, _whole_answer(body))
-        except (MalformedAnswerError, EmptyAnswerError, NotAnAnswerError,
-                ErrorAnswerError) as exc:
-            return custom_id, str(exc)
+            return f"HTTP {response.get('status_code')}: {_error_text(error)}"
+        return self._completion(None, _whole_answer(body))
 
 
 def _error_text(error: object) -> str:

@@ -3,11 +3,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Protocol
 
 from ..compose import Prompt
-from ._answers import EmptyAnswerError, NotAnAnswerError, check_size, one_line, plausible_usage
+from ._answers import (
+    EmptyAnswerError,
+    ErrorAnswerError,
+    MalformedAnswerError,
+    NotAnAnswerError,
+    check_size,
+    one_line,
+    plausible_usage,
+)
 from ._base import Completion, ProviderSettings, TextCallback, Usage
 from ._retry import call_with_retries, reservation
 
@@ -89,3 +98,38 @@ class SdkProvider:
 
     async def aclose(self) -> None:
         await self.client.close()
+
+    # Batch results: a file from the network, where any line may be anything.
+
+    def _batch_entry(self, entry: dict[str, Any]) -> Completion | str:
+        """One result object of the protocol: its answer, or what is wrong with it (answer
+        errors may be raised: they are said as what is wrong)."""
+        raise NotImplementedError
+
+    def _batch_result(self, line: str) -> tuple[str | None, Completion | str]:
+        """One result line: its custom_id (None if it has none) and its answer, or what is
+        wrong with it."""
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            return None, "not JSON"
+        if not isinstance(entry, dict):
+            return None, f"not a result object (a JSON {type(entry).__name__})"
+        custom_id = entry.get("custom_id")
+        if not isinstance(custom_id, str) or not custom_id:
+            return None, "a result with no custom_id"
+        try:
+            return custom_id, self._batch_entry(entry)
+        except (EmptyAnswerError, NotAnAnswerError, MalformedAnswerError,
+                ErrorAnswerError) as exc:
+            return custom_id, str(exc)
+
+    def _take_line(self, results: dict[str, Completion | str], number: int, line: str,
+                   name: str) -> None:
+        """One line's outcome into ``results``, by custom_id (or by its line, when it has
+        none); a repeat of a topic cannot undo its answer."""
+        if line.strip():
+            custom_id, outcome = self._batch_result(line)
+            key = custom_id or f"{name} line {number}"
+            if not isinstance(results.get(key), Completion):
+                results[key] = outcome
